@@ -1,0 +1,218 @@
+"""Who may see and do what with cases and referrals: the one place that answers (DESIGN.md §5).
+
+Grants are guardian object permissions held by role groups (`partners.RoleGroup`) and by users,
+stored in the direct-FK tables of casework/models/permissions.py. Workflow functions grant and
+revoke through the helpers below; views, the API, exports and reports ask through the selectors.
+
+guardian's own lookups (`get_objects_for_user`, `ObjectPermissionChecker`) follow `user.groups`,
+which cannot know that a data-handling approval has expired. So the selectors here build their
+own `EXISTS` subqueries over guardian's tables, joined to the user's *current, approved*
+memberships (Act Art. 17⑦). Model-level permissions never widen row access, and a superuser
+gets no case content from being a superuser.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from guardian.shortcuts import assign_perm, remove_perm
+
+from partners.choices import Role
+from partners.models import Membership, Organization, User
+from partners.roles import role_group
+
+from .models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Referral,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+)
+
+VIEW_CASE = "view_case"
+CHANGE_CASE = "change_case"
+MANAGE_CASE = "manage_case"
+VIEW_RESTRICTED_NOTES = "view_restricted_notes"
+APPROVE_PLAN = "approve_plan"
+CASE_PERMISSIONS = (VIEW_CASE, CHANGE_CASE, MANAGE_CASE, VIEW_RESTRICTED_NOTES, APPROVE_PLAN)
+
+VIEW_REFERRAL = "view_referral"
+ACT_ON_REFERRAL = "act_on_referral"
+REFERRAL_PERMISSIONS = (VIEW_REFERRAL, ACT_ON_REFERRAL)
+
+# What each role of the owner school holds on the school's cases (DESIGN.md §2 roles table).
+OWNER_SCHOOL_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.COORDINATOR: CASE_PERMISSIONS[:4],  # runs every case, reads restricted notes
+    Role.PRINCIPAL: (VIEW_CASE, MANAGE_CASE, APPROVE_PLAN),  # may send escalations
+    Role.VICE_PRINCIPAL: (VIEW_CASE,),
+}
+# What the lead district office holds once it accepts an escalation (never restricted notes).
+LEAD_OFFICE_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.CASE_MANAGER: (VIEW_CASE, CHANGE_CASE, MANAGE_CASE),
+    Role.CENTRE_HEAD: (VIEW_CASE,),
+}
+
+
+def _tables(model):
+    if model is Case:
+        return CaseUserObjectPermission, CaseGroupObjectPermission
+    if model is Referral:
+        return ReferralUserObjectPermission, ReferralGroupObjectPermission
+    raise TypeError(f"no object permissions for {model.__name__}")
+
+
+def current_memberships(user: User, day: date | None = None) -> QuerySet[Membership]:
+    """The memberships that contribute access today: active and holding a current approval."""
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none()
+    return Membership.objects.current(day).filter(user=user)
+
+
+def _grant_exists(model, user: User, codename: str, day: date | None = None) -> Q:
+    """One condition for a queryset of `model`: the user holds `codename` on the row, through a
+    current membership's role group or through a user grant while holding a current membership."""
+    user_table, group_table = _tables(model)
+    groups = current_memberships(user, day).values("group_id")
+    by_group = group_table.objects.filter(
+        content_object=OuterRef("pk"), permission__codename=codename, group_id__in=groups
+    )
+    by_user = user_table.objects.filter(
+        content_object=OuterRef("pk"), permission__codename=codename, user=user
+    ).filter(Exists(current_memberships(user, day)))
+    return Q(Exists(by_group)) | Q(Exists(by_user))
+
+
+def _visible(model, user, codename: str) -> QuerySet:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return model.objects.none()
+    return model.objects.filter(_grant_exists(model, user, codename))
+
+
+def visible_cases(user: User, perm: str = VIEW_CASE) -> QuerySet[Case]:
+    """Cases on which `user` holds `perm` today."""
+    return _visible(Case, user, perm)
+
+
+def visible_referrals(user: User, perm: str = VIEW_REFERRAL) -> QuerySet[Referral]:
+    """Referrals on which `user` holds `perm` today."""
+    return _visible(Referral, user, perm)
+
+
+def has_case_perm(user: User, perm: str, case: Case) -> bool:
+    return visible_cases(user, perm).filter(pk=case.pk).exists()
+
+
+def has_referral_perm(user: User, perm: str, referral: Referral) -> bool:
+    return visible_referrals(user, perm).filter(pk=referral.pk).exists()
+
+
+class AccessChecker:
+    """Per-request permission cache: `prefetch(objects)` loads the user's permissions on a whole
+    page of cases or referrals in two queries; `perms(obj)` then answers without a query.
+    One checker per request, never one per object."""
+
+    def __init__(self, user: User, day: date | None = None):
+        self.user = user
+        self.day = day
+        self._cache: dict[tuple[type, object], set[str]] = {}
+
+    def prefetch(self, objects: Iterable) -> None:
+        by_model: dict[type, list] = defaultdict(list)
+        for obj in objects:
+            by_model[type(obj)].append(obj.pk)
+        for model, pks in by_model.items():
+            found: dict[object, set[str]] = {pk: set() for pk in pks}
+            if getattr(self.user, "is_authenticated", False):
+                user_table, group_table = _tables(model)
+                groups = current_memberships(self.user, self.day).values("group_id")
+                rows = group_table.objects.filter(
+                    content_object_id__in=pks, group_id__in=groups
+                ).values_list("content_object_id", "permission__codename")
+                for pk, codename in rows:
+                    found[pk].add(codename)
+                rows = (
+                    user_table.objects.filter(content_object_id__in=pks, user=self.user)
+                    .filter(Exists(current_memberships(self.user, self.day)))
+                    .values_list("content_object_id", "permission__codename")
+                )
+                for pk, codename in rows:
+                    found[pk].add(codename)
+            for pk, codes in found.items():
+                self._cache[(model, pk)] = codes
+
+    def perms(self, obj) -> set[str]:
+        key = (type(obj), obj.pk)
+        if key not in self._cache:
+            self.prefetch([obj])
+        return self._cache[key]
+
+    def has(self, perm: str, obj) -> bool:
+        return perm in self.perms(obj)
+
+
+# --- Grants and revocations: called only by workflow functions ------------------------------
+
+
+def _perm_name(obj, codename: str) -> str:
+    return f"{obj._meta.app_label}.{codename}"
+
+
+def grant_to_role(obj, organization: Organization, role: str, perms: Iterable[str]) -> None:
+    """Give `role` at `organization` the permissions `perms` on a case or referral."""
+    group = role_group(organization, role)
+    for codename in perms:
+        assign_perm(_perm_name(obj, codename), group, obj)
+
+
+def revoke_from_role(
+    obj, organization: Organization, role: str, perms: Iterable[str] | None = None
+) -> None:
+    group = role_group(organization, role)
+    for codename in perms or _all_perms(obj):
+        remove_perm(_perm_name(obj, codename), group, obj)
+
+
+def revoke_from_organization(obj, organization: Organization) -> None:
+    """Remove every grant any role of `organization` holds on the object."""
+    _user_table, group_table = _tables(type(obj))
+    group_table.objects.filter(content_object=obj, group__role__organization=organization).delete()
+
+
+def grant_to_user(obj, user: User, perms: Iterable[str]) -> None:
+    for codename in perms:
+        assign_perm(_perm_name(obj, codename), user, obj)
+
+
+def revoke_from_user(obj, user: User, perms: Iterable[str] | None = None) -> None:
+    for codename in perms or _all_perms(obj):
+        remove_perm(_perm_name(obj, codename), user, obj)
+
+
+def _all_perms(obj) -> tuple[str, ...]:
+    return CASE_PERMISSIONS if isinstance(obj, Case) else REFERRAL_PERMISSIONS
+
+
+def grant_case_to_owner_school(case: Case) -> None:
+    """Open a new case to its owner school's coordinator, principal and vice-principal."""
+    for role, perms in OWNER_SCHOOL_GRANTS.items():
+        grant_to_role(case, case.owner, role, perms)
+
+
+def grant_case_to_lead_office(case: Case, office: Organization) -> None:
+    for role, perms in LEAD_OFFICE_GRANTS.items():
+        grant_to_role(case, office, role, perms)
+
+
+def grant_referral_to_receiver(referral: Referral) -> None:
+    """Any member of the receiving organisation's casework roles may see and act on it."""
+    receiver = referral.to_organization
+    roles = (
+        (Role.CASE_MANAGER, Role.CENTRE_HEAD)
+        if receiver.is_education_office
+        else (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
+    )
+    for role in roles:
+        grant_to_role(referral, receiver, role, REFERRAL_PERMISSIONS)

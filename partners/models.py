@@ -1,0 +1,482 @@
+"""The network: organisations, agreements, services, people and their roles (DESIGN.md §2)."""
+
+import hashlib
+import secrets
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .catalogue import field_codes, sensitive_field_codes
+from .choices import (
+    EDUCATION_OFFICE_KINDS,
+    ROLES_BY_KIND,
+    AgencyType,
+    IntakeStatus,
+    OrganizationKind,
+    Role,
+    SchoolLevel,
+)
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def boroughs(self):
+        return self.filter(kind=OrganizationKind.LOCAL_GOVERNMENT)
+
+    def active_in_borough(self, region_code: str):
+        """Organisations that work in a borough: offices that cover it, partners that serve it,
+        and organisations located in it."""
+        return self.filter(
+            Q(covers__region_code=region_code)
+            | Q(serves__region_code=region_code)
+            | Q(region_code=region_code)
+        ).distinct()
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("기관 코드"), max_length=40, unique=True)
+    name = models.CharField(_("기관명"), max_length=200)
+    kind = models.CharField(_("기관 유형"), max_length=30, choices=OrganizationKind.choices)
+    agency_type = models.CharField(
+        _("협력기관 유형"), max_length=30, choices=AgencyType.choices, blank=True
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("상위 기관"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    region_code = models.CharField(
+        _("행정표준코드(시군구)"),
+        max_length=5,
+        blank=True,
+        db_index=True,
+        help_text=_("시군구 5자리 행정표준코드, 예: 11545 금천구"),
+    )
+    school_level = models.CharField(
+        _("학교급"), max_length=20, choices=SchoolLevel.choices, blank=True
+    )
+    covers = models.ManyToManyField(
+        "self",
+        verbose_name=_("관할 자치구"),
+        symmetrical=False,
+        blank=True,
+        related_name="covered_by",
+        limit_choices_to={"kind": OrganizationKind.LOCAL_GOVERNMENT},
+        help_text=_("교육지원청이 관할하는 자치구"),
+    )
+    serves = models.ManyToManyField(
+        "self",
+        verbose_name=_("서비스 지역"),
+        symmetrical=False,
+        blank=True,
+        related_name="served_by",
+        limit_choices_to={"kind": OrganizationKind.LOCAL_GOVERNMENT},
+        help_text=_("협력기관이 서비스하는 자치구"),
+    )
+    address = models.CharField(_("주소"), max_length=300, blank=True)
+    phone = models.CharField(_("전화"), max_length=40, blank=True)
+    email = models.EmailField(_("이메일"), blank=True)
+    website = models.URLField(_("웹사이트"), blank=True)
+    active = models.BooleanField(_("운영 중"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[covers, serves])
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("기관")
+        verbose_name_plural = _("기관")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=OrganizationKind.SCHOOL) | Q(school_level=""),
+                name="organization_school_level_only_for_schools",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=OrganizationKind.LOCAL_GOVERNMENT) | ~Q(region_code=""),
+                name="organization_borough_has_region_code",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == OrganizationKind.PARTNER_AGENCY and not self.agency_type:
+            raise ValidationError({"agency_type": _("협력기관은 기관 유형을 지정해야 합니다.")})
+        if self.region_code and not (len(self.region_code) == 5 and self.region_code.isdigit()):
+            raise ValidationError({"region_code": _("행정표준코드는 숫자 5자리입니다.")})
+
+    @property
+    def is_education_office(self) -> bool:
+        return self.kind in EDUCATION_OFFICE_KINDS
+
+    def education_offices_above(self) -> list["Organization"]:
+        """This organisation's chain of education offices, nearest first (school → district →
+        provincial). An agreement made by any of them covers this organisation."""
+        chain, node = [], self
+        while node is not None:
+            if node.is_education_office:
+                chain.append(node)
+            node = node.parent
+        return chain
+
+
+class AgreementQuerySet(models.QuerySet):
+    def active_on(self, day: date | None = None):
+        day = day or today()
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
+
+
+class Agreement(models.Model):
+    """정보공유 협약 between an education office and a partner (Decree 15④⑤): agreed in advance,
+    it names the security officer, the packet fields the partner may receive and the retention."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(
+        Organization,
+        verbose_name=_("교육청"),
+        on_delete=models.PROTECT,
+        related_name="agreements_as_office",
+        limit_choices_to={"kind__in": EDUCATION_OFFICE_KINDS},
+    )
+    partner = models.ForeignKey(
+        Organization,
+        verbose_name=_("협력기관"),
+        on_delete=models.PROTECT,
+        related_name="agreements_as_partner",
+    )
+    title = models.CharField(_("협약명"), max_length=200, blank=True)
+    valid_from = models.DateField(_("효력 시작일"))
+    valid_until = models.DateField(_("효력 종료일"), null=True, blank=True)
+    security_officer_name = models.CharField(_("정보보호 책임자"), max_length=100)
+    allowed_fields = models.JSONField(
+        _("공유 허용 항목"),
+        default=list,
+        blank=True,
+        help_text=_("의뢰 시 협력기관이 받을 수 있는 항목 코드 목록"),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("의뢰 종료 후 보관 기간(일)"), default=365
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("정보공유 협약")
+        verbose_name_plural = _("정보공유 협약")
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="agreement_valid_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} ↔ {self.partner}"
+
+    def clean(self):
+        unknown = set(self.allowed_fields or []) - set(field_codes())
+        if unknown:
+            raise ValidationError(
+                {"allowed_fields": _("알 수 없는 항목: %s") % ", ".join(sorted(unknown))}
+            )
+        if self.office_id and not self.office.is_education_office:
+            raise ValidationError({"office": _("협약의 한쪽은 교육청이어야 합니다.")})
+
+    def is_active(self, day: date | None = None) -> bool:
+        day = day or today()
+        return self.valid_from <= day and (self.valid_until is None or self.valid_until >= day)
+
+    @property
+    def allows_sensitive(self) -> bool:
+        return bool(set(self.allowed_fields or []) & sensitive_field_codes())
+
+
+class Service(models.Model):
+    """A directory entry, aligned with Open Referral HSDS (service + location + eligibility)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("제공 기관"), on_delete=models.PROTECT, related_name="services"
+    )
+    name = models.CharField(_("서비스명"), max_length=200)
+    description = models.TextField(_("설명"), blank=True)
+    # Lists of codes (partners.choices.Domain / SupportType / SchoolLevel, language tags).
+    domains = models.JSONField(_("지원 영역"), default=list, blank=True)
+    support_types = models.JSONField(_("지원 유형"), default=list, blank=True)
+    eligibility = models.TextField(_("이용 대상"), blank=True)
+    school_levels = models.JSONField(_("학교급"), default=list, blank=True)
+    min_age = models.PositiveSmallIntegerField(_("최소 연령"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("최대 연령"), null=True, blank=True)
+    boroughs = models.ManyToManyField(
+        Organization,
+        verbose_name=_("서비스 지역"),
+        blank=True,
+        related_name="services_here",
+        limit_choices_to={"kind": OrganizationKind.LOCAL_GOVERNMENT},
+    )
+    intake_status = models.CharField(
+        _("접수 상태"), max_length=20, choices=IntakeStatus.choices, default=IntakeStatus.ACCEPTING
+    )
+    contact_phone = models.CharField(_("연락처"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("이메일"), blank=True)
+    url = models.URLField(_("안내 페이지"), blank=True)
+    languages = models.JSONField(_("제공 언어"), default=list, blank=True)
+    cost = models.CharField(_("비용"), max_length=200, blank=True, default="무료")
+    active = models.BooleanField(_("운영 중"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[boroughs])
+
+    class Meta:
+        verbose_name = _("서비스")
+        verbose_name_plural = _("서비스")
+        ordering = ["organization__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(max_age__gte=models.F("min_age")),
+                name="service_age_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.name}"
+
+
+class User(AbstractUser):
+    """One account per person (PIPA). Users are deactivated, never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("이름"), max_length=100, help_text=_("한국어 성명, 한 칸에"))
+    phone = models.CharField(_("전화"), max_length=40, blank=True)
+    first_name = None
+    last_name = None
+
+    # The password hash and last_login are not history: one is a secret, the other noise.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email", "name"]
+
+    class Meta:
+        verbose_name = _("사용자")
+        verbose_name_plural = _("사용자")
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name
+
+    def get_short_name(self):
+        return self.name
+
+
+class RoleGroup(models.Model):
+    """The Django group that stands for one role at one organisation, so a grant to a role is one
+    row in guardian's group permission tables."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="role")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="role_groups"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("역할 그룹")
+        verbose_name_plural = _("역할 그룹")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "role"], name="rolegroup_unique_role")
+        ]
+
+    def __str__(self):
+        return self.group.name
+
+    @staticmethod
+    def group_name(organization: Organization, role: str) -> str:
+        return f"{organization.code}:{role}"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def current(self, day: date | None = None):
+        """Active memberships holding a data-handling approval valid on `day` (Art. 17⑦)."""
+        day = day or today()
+        return self.filter(
+            active=True,
+            approved_on__isnull=False,
+            approved_on__lte=day,
+            approval_expires_on__gte=day,
+        )
+
+
+class Membership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("사용자"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("기관"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("역할"), max_length=30, choices=Role.choices)
+    title = models.CharField(_("직위·직무"), max_length=100, blank=True)
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="memberships", editable=False
+    )
+    active = models.BooleanField(_("재직 중"), default=True)
+    started_on = models.DateField(_("시작일"), default=today)
+    ended_on = models.DateField(_("종료일"), null=True, blank=True)
+    # 개인정보 취급승인 (Art. 17⑦): granted by the head of the institution, renewed yearly.
+    approved_by = models.ForeignKey(
+        User,
+        verbose_name=_("취급 승인자"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approvals_given",
+    )
+    approved_on = models.DateField(_("취급 승인일"), null=True, blank=True)
+    approval_expires_on = models.DateField(_("취급 승인 만료일"), null=True, blank=True)
+    training_completed_on = models.DateField(_("보안 교육 이수일"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("소속")
+        verbose_name_plural = _("소속")
+        ordering = ["organization__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"], name="membership_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_on__isnull=True)
+                | Q(approval_expires_on__gte=models.F("approved_on")),
+                name="membership_approval_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "active", "approval_expires_on"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+    def clean(self):
+        if self.organization_id and self.role:
+            allowed = ROLES_BY_KIND.get(self.organization.kind, set())
+            if self.role not in allowed:
+                raise ValidationError(
+                    {"role": _("이 기관 유형에는 해당 역할을 둘 수 없습니다.")}
+                )
+        if self.approved_on and not self.approval_expires_on:
+            raise ValidationError(
+                {"approval_expires_on": _("취급 승인에는 만료일이 있어야 합니다.")}
+            )
+
+    def save(self, *args, **kwargs):
+        from .roles import role_group  # the role group is part of the membership's identity
+
+        self.group = role_group(self.organization, self.role)
+        super().save(*args, **kwargs)
+
+    def is_current(self, day: date | None = None) -> bool:
+        day = day or today()
+        return bool(
+            self.active
+            and self.approved_on
+            and self.approved_on <= day
+            and self.approval_expires_on
+            and self.approval_expires_on >= day
+        )
+
+    @property
+    def approval_days_left(self) -> int | None:
+        if not self.approval_expires_on:
+            return None
+        return (self.approval_expires_on - today()).days
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only the SHA-256 of the key is stored; the key is shown once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API 토큰")
+        verbose_name_plural = _("API 토큰")
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple["ApiToken", str]:
+        key = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            key_hash=cls.hash_key(key),
+            prefix=key[:8],
+            expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_HOURS),
+        )
+        return token, key
+
+
+class LoginThrottle(models.Model):
+    """Failed logins per username, counted in the database so every process sees the same count
+    (PIPA safeguards: login limited after repeated failures). Unknown usernames are counted too,
+    so the lock reveals nothing about which accounts exist."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("로그인 실패 기록")
+        verbose_name_plural = _("로그인 실패 기록")
+
+    def __str__(self):
+        return f"{self.username}: {self.failures}"
