@@ -1,0 +1,183 @@
+"""The access core (casework/access.py): grants through role groups and users, gated by current
+data-handling approvals (Act Art. 17⑦), never widened by model-level permissions."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from casework import access
+from casework.models import Case, CaseGroupObjectPermission
+from partners.choices import Role
+from partners.models import Membership
+from tests.factories import CaseFactory, MembershipFactory, ReferralFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(world):
+    case = CaseFactory(owner=world.school, lead=world.school)
+    access.grant_case_to_owner_school(case)
+    return case
+
+
+def test_permission_codenames_match_design():
+    codenames = set(
+        Permission.objects.filter(content_type__app_label="casework").values_list(
+            "codename", flat=True
+        )
+    )
+    assert set(access.CASE_PERMISSIONS) <= codenames
+    assert set(access.REFERRAL_PERMISSIONS) <= codenames
+
+
+def test_owner_school_roles_see_the_case(world, case):
+    for username in ("coordinator", "principal", "vice"):
+        assert list(access.visible_cases(world[username])) == [case], username
+
+
+def test_other_roles_and_organisations_do_not_see_the_case(world, case):
+    for username in (
+        "teacher",
+        "counselor",
+        "coordinator2",
+        "casemanager",
+        "centrehead",
+        "partner",
+        "analyst",
+        "privacy",
+        "admin",
+    ):
+        assert not access.visible_cases(world[username]).exists(), username
+
+
+def test_coordinator_holds_restricted_notes_but_vice_principal_does_not(world, case):
+    assert access.has_case_perm(world["coordinator"], access.VIEW_RESTRICTED_NOTES, case)
+    assert not access.has_case_perm(world["vice"], access.VIEW_RESTRICTED_NOTES, case)
+    assert access.has_case_perm(world["principal"], access.APPROVE_PLAN, case)
+    assert not access.has_case_perm(world["coordinator"], access.APPROVE_PLAN, case)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"active": False},
+        {"approved_on": None, "approval_expires_on": None},
+        {"approval_expires_on": "yesterday"},
+        {"approved_on": "tomorrow", "approval_expires_on": "next_year"},
+    ],
+    ids=["ended", "never_approved", "approval_expired", "approval_not_yet_valid"],
+)
+def test_membership_without_current_approval_contributes_no_access(world, case, change):
+    today = timezone.localdate()
+    days = {"yesterday": -1, "tomorrow": 1, "next_year": 365}
+    membership = Membership.objects.get(user=world["coordinator"], role=Role.COORDINATOR)
+    for field, value in change.items():
+        setattr(membership, field, today + timedelta(days=days[value]) if value in days else value)
+    membership.save()
+
+    assert not access.visible_cases(world["coordinator"]).exists()
+    assert not access.has_case_perm(world["coordinator"], access.VIEW_CASE, case)
+    checker = access.AccessChecker(world["coordinator"])
+    assert checker.perms(case) == set()
+
+
+def test_user_grant_needs_a_current_membership(world, case):
+    counselor = world["counselor"]
+    access.grant_to_user(case, counselor, [access.VIEW_CASE])
+    assert list(access.visible_cases(counselor)) == [case]
+
+    Membership.objects.filter(user=counselor).update(active=False)
+    assert not access.visible_cases(counselor).exists()
+
+
+def test_model_level_permission_never_widens_row_access(world, case):
+    teacher = world["teacher"]
+    teacher.user_permissions.add(
+        Permission.objects.get(codename="view_case", content_type__app_label="casework")
+    )
+    assert not access.visible_cases(teacher).exists()
+
+
+def test_superuser_sees_no_case_content(world, case):
+    assert world["admin"].is_superuser
+    assert not access.visible_cases(world["admin"]).exists()
+
+
+def test_revoke_from_role_and_organisation(world, case):
+    access.revoke_from_role(case, world.school, Role.VICE_PRINCIPAL)
+    assert not access.visible_cases(world["vice"]).exists()
+    assert access.visible_cases(world["coordinator"]).exists()
+
+    access.revoke_from_organization(case, world.school)
+    assert not CaseGroupObjectPermission.objects.filter(content_object=case).exists()
+    assert not access.visible_cases(world["coordinator"]).exists()
+
+
+def test_lead_office_grants_exclude_restricted_notes(world, case):
+    access.grant_case_to_lead_office(case, world.nambu)
+    assert access.has_case_perm(world["casemanager"], access.MANAGE_CASE, case)
+    assert not access.has_case_perm(world["casemanager"], access.VIEW_RESTRICTED_NOTES, case)
+    assert access.has_case_perm(world["centrehead"], access.VIEW_CASE, case)
+    assert not access.visible_cases(world["casemanager2"]).exists()
+
+
+def test_referral_receiver_sees_referral_but_not_case(world, case):
+    referral = ReferralFactory(case=case, to_organization=world.partner_org)
+    access.grant_referral_to_receiver(referral)
+
+    assert list(access.visible_referrals(world["partner"])) == [referral]
+    assert access.has_referral_perm(world["partner"], access.ACT_ON_REFERRAL, referral)
+    assert not access.visible_referrals(world["partner2"]).exists()
+    assert not access.visible_cases(world["partner"]).exists()
+
+
+def test_ending_a_membership_revokes_access_at_once(world, case):
+    membership = Membership.objects.get(user=world["coordinator"])
+    membership.active = False
+    membership.ended_on = timezone.localdate()
+    membership.save()
+    assert not access.visible_cases(world["coordinator"]).exists()
+    assert not world["coordinator"].groups.exists()
+
+
+def test_visible_cases_is_one_exists_query(world, case, django_assert_num_queries):
+    sql = str(access.visible_cases(world["coordinator"]).query).upper()
+    # group grants, user grants, and the current-membership gate on user grants
+    assert sql.count("EXISTS") == 3
+    with django_assert_num_queries(1):
+        list(access.visible_cases(world["coordinator"]))
+
+
+def test_checker_prefetches_a_page_in_constant_queries(world, django_assert_num_queries):
+    cases = [CaseFactory(owner=world.school, lead=world.school) for _ in range(12)]
+    for c in cases:
+        access.grant_case_to_owner_school(c)
+    checker = access.AccessChecker(world["coordinator"])
+    with django_assert_num_queries(2):
+        checker.prefetch(cases)
+        for c in cases:
+            assert checker.has(access.VIEW_CASE, c)
+            assert not checker.has(access.APPROVE_PLAN, c)
+
+
+def test_grants_are_idempotent(world, case):
+    before = CaseGroupObjectPermission.objects.count()
+    access.grant_case_to_owner_school(case)
+    assert CaseGroupObjectPermission.objects.count() == before
+
+
+def test_anonymous_sees_nothing(case):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not access.visible_cases(AnonymousUser()).exists()
+    assert not access.visible_referrals(None).exists()
+
+
+def test_new_membership_with_approval_gains_role_access(world, case):
+    newcomer = UserFactory(username="newcoordinator")
+    MembershipFactory(user=newcomer, organization=world.school, role=Role.COORDINATOR)
+    assert list(access.visible_cases(newcomer)) == [case]
+    assert Case.objects.count() == 1
