@@ -1,0 +1,89 @@
+"""Settings come from the environment with safe defaults (DESIGN.md §7)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+# Warnings only TLS termination or the domain owner can settle (docs/operations.md explains each).
+TLS_ONLY_WARNINGS = {"security.W021"}
+
+
+def run_manage(*args, **env):
+    # Start from the real environment without the test suite's own opt-outs (tests/settings.py).
+    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"}
+    unset |= {"SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    base["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_is_clean_with_debug_off():
+    result = run_manage(
+        "check",
+        "--deploy",
+        SECRET_KEY="x" * 60 + "-a-long-random-production-key",
+        ALLOWED_HOSTS="ieum.example.kr",
+    )
+    issues = set(re.findall(r"\((\w+\.[EW]\d+)\)", result.stdout + result.stderr))
+    assert issues <= TLS_ONLY_WARNINGS, result.stdout + result.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = run_manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_demo_defaults_run_without_services():
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DATABASES['default']['ENGINE'])",
+        DEBUG="1",
+        DATABASE_URL="",
+        CELERY_BROKER_URL="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "django.db.backends.sqlite3"]
+
+
+def test_loopback_deployment_can_turn_tls_defaults_off():
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)",
+        SECRET_KEY="k" * 60,
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False"]
+
+
+def test_korean_first_in_seoul_time():
+    assert settings.LANGUAGE_CODE == "ko"
+    assert settings.TIME_ZONE == "Asia/Seoul"
+    assert [code for code, _ in settings.LANGUAGES] == ["ko", "en"]
+
+
+def test_sessions_end_after_thirty_idle_minutes():
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
