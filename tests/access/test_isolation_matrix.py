@@ -1,0 +1,169 @@
+"""The isolation matrix: every route of the URL conf × anonymous and a set of roles → status.
+
+The route list is generated from the URL conf, so a new route without an entry in ROUTES fails
+`test_every_route_has_an_entry`. An entry says which method to use, how to fill the route's
+parameters (objects of a *foreign* organisation where the route shows data) and the expected
+status per role ("*" for every role not named). Case content must answer 404 to whoever may not
+see it (DESIGN.md §5); routes whose content is public to every signed-in user say so.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from tests.conftest import World
+
+ROLES = (
+    "anonymous",
+    "teacher",
+    "coordinator",
+    "coordinator2",
+    "casemanager2",
+    "partner2",
+    "analyst",
+    "privacy",
+    "admin",
+)
+NON_STAFF = tuple(r for r in ROLES if r not in {"anonymous", "admin"})
+
+
+@dataclass
+class Route:
+    expect: dict[str, int | tuple[int, ...]]
+    method: str = "get"
+    kwargs: Callable[[World], dict] | None = None
+    data: dict | None = None
+    skip_roles: tuple[str, ...] = ()
+    note: str = ""
+    query: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def expected(self, role: str):
+        return self.expect.get(role, self.expect.get("*"))
+
+
+def signed_in(status: int, anonymous: int = 302) -> dict:
+    """A page every signed-in user may open (organisation data, their own data)."""
+    return {"anonymous": anonymous, "*": status}
+
+
+def api_signed_in(status: int = 200) -> dict:
+    return {"anonymous": 401, "*": status}
+
+
+ADMIN_DEFAULT = Route(
+    expect={"anonymous": 302, **dict.fromkeys(NON_STAFF, 302)},
+    skip_roles=("admin",),
+    note="Django admin: everyone but staff is sent to the admin login. The system "
+    "administrator's own pages are covered in tests/partners/test_admin.py.",
+)
+
+ROUTES: dict[str, Route] = {
+    # --- Django admin (namespace default above; exceptions here) ----------------------------
+    "admin:index": Route(expect={"anonymous": 302, **dict.fromkeys(NON_STAFF, 302), "admin": 200}),
+    "admin:login": Route(expect={"*": 200, "admin": 302}, note="staff are sent on to the index"),
+    "admin:logout": Route(
+        expect={"anonymous": 302, **dict.fromkeys(NON_STAFF, 302), "admin": 405},
+        note="logout is POST only",
+    ),
+    "admin:view_on_site": Route(
+        expect={"anonymous": 302, **dict.fromkeys(NON_STAFF, 302), "admin": 404},
+        kwargs=lambda w: {"content_type_id": 999999, "object_id": "x"},
+        note="content-type shortcut; no object behind a bogus id",
+    ),
+    # --- Language switch ----------------------------------------------------------------------
+    "set_language": Route(method="post", data={"language": "en", "next": "/"}, expect={"*": 302}),
+}
+
+
+def iter_routes(patterns=None, prefix: str = "", namespace: str | None = None):
+    """Yield (key, pattern, URLPattern) for every endpoint of the URL conf."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace
+            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from iter_routes(entry.url_patterns, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            name = entry.name
+            key = (f"{namespace}:{name}" if namespace else name) if name else None
+            yield key or prefix + str(entry.pattern), prefix + str(entry.pattern), entry
+
+
+def route_keys() -> list[str]:
+    return sorted({key for key, _pattern, _entry in iter_routes()})
+
+
+def entry_for(key: str) -> Route | None:
+    if key in ROUTES:
+        return ROUTES[key]
+    if key.startswith("admin:") or key.startswith("admin/"):
+        return ADMIN_DEFAULT
+    return None
+
+
+def test_every_route_has_an_entry():
+    missing = [key for key in route_keys() if entry_for(key) is None]
+    assert not missing, f"routes without an isolation-matrix entry: {missing}"
+
+
+def test_no_stale_entries():
+    keys = set(route_keys())
+    stale = [key for key in ROUTES if key not in keys]
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+GENERIC_KWARGS = {
+    "app_label": "partners",
+    "object_id": str(uuid.uuid4()),
+    "url": "nothing-here/",
+    "content_type_id": 999999,
+    "pk": uuid.uuid4(),
+    "id": uuid.uuid4(),
+}
+
+
+def build_path(key: str, route: Route, world: World) -> str:
+    pattern, entry = ROUTE_TABLE[key]
+    wanted = set(entry.pattern.converters) | set(entry.pattern.regex.groupindex)
+    kwargs = route.kwargs(world) if route.kwargs else {}
+    for name in wanted - set(kwargs):
+        kwargs[name] = GENERIC_KWARGS.get(name, "x")
+    if entry.name:
+        return reverse(key, kwargs=kwargs) + route.query
+    path = "/" + pattern.lstrip("^").rstrip("$")
+    for name, value in kwargs.items():
+        path = path.replace(f"<uuid:{name}>", str(value)).replace(f"<{name}>", str(value))
+    return path + route.query
+
+
+ROUTE_TABLE = {key: (pattern, entry) for key, pattern, entry in iter_routes()}
+
+
+CASES = [
+    pytest.param(key, role, id=f"{key}|{role}")
+    for key in route_keys()
+    if (route := entry_for(key)) is not None
+    for role in ROLES
+    if role not in route.skip_roles
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "role"), CASES)
+def test_isolation_matrix(world, key, role):
+    route = entry_for(key)
+    client = APIClient()
+    if role != "anonymous":
+        client.force_login(world[role])
+    path = build_path(key, route, world)
+    send = getattr(client, route.method)
+    response = send(path, data=route.data, **route.extra) if route.data else send(path)
+    expected = route.expected(role)
+    allowed = expected if isinstance(expected, tuple) else (expected,)
+    assert response.status_code in allowed, (
+        f"{route.method.upper()} {path} as {role}: {response.status_code}, expected {expected}"
+    )
