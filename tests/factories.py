@@ -104,6 +104,19 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     support_types = factory.LazyFunction(lambda: ["counselling"])
 
 
+class StudentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "casework.Student"
+
+    school = factory.SubFactory(SchoolFactory)
+    name = factory.Sequence(lambda n: f"학생{n}")
+    birth_date = factory.LazyFunction(lambda: timezone.localdate().replace(year=2016, day=1))
+    sex = "female"
+    grade = 4
+    class_no = 2
+    number = factory.Sequence(lambda n: n % 30 + 1)
+
+
 class CaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "casework.Case"
@@ -111,6 +124,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"2026-S0001-{n:04d}")
     owner = factory.SubFactory(SchoolFactory)
     lead = factory.SelfAttribute("owner")
+    student = factory.SubFactory(StudentFactory, school=factory.SelfAttribute("..owner"))
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):

@@ -1,21 +1,56 @@
-from .cases import Case, CaseStatus, RiskLevel
+from .audit import AccessChainHead, AccessEvent
+from .cases import (
+    FINISHED_STATUSES,
+    Case,
+    CaseMember,
+    CaseParticipant,
+    CaseStatus,
+    ClosureReason,
+    Concern,
+    IdentificationSource,
+)
+from .notifications import Job, Notification
 from .permissions import (
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from .planning import Assessment, Decision, Intervention, Meeting, ServiceLog, SupportPlan
+from .records import Consent, Note
 from .referrals import Referral, ReferralKind, ReferralStatus
+from .students import BenefitStatus, EnrolmentStatus, Guardian, Student
 
 __all__ = [
+    "FINISHED_STATUSES",
+    "AccessChainHead",
+    "AccessEvent",
+    "Assessment",
+    "BenefitStatus",
     "Case",
     "CaseGroupObjectPermission",
+    "CaseMember",
+    "CaseParticipant",
     "CaseStatus",
     "CaseUserObjectPermission",
+    "ClosureReason",
+    "Concern",
+    "Consent",
+    "Decision",
+    "EnrolmentStatus",
+    "Guardian",
+    "IdentificationSource",
+    "Intervention",
+    "Job",
+    "Meeting",
+    "Note",
+    "Notification",
     "Referral",
     "ReferralGroupObjectPermission",
     "ReferralKind",
     "ReferralStatus",
     "ReferralUserObjectPermission",
-    "RiskLevel",
+    "ServiceLog",
+    "Student",
+    "SupportPlan",
 ]
