@@ -1,0 +1,93 @@
+"""The access log: one row per read, append-only on PostgreSQL, hash-chained per month."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from casework.audit import GENESIS, record_access, verify_chain
+from casework.models import AccessChainHead, AccessEvent
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events(world):
+    case = CaseFactory(owner=world.school, lead=world.school)
+    return [
+        record_access(world["coordinator"], "view", "case", [case], case=case),
+        record_access(world["coordinator"], "list", "case", [case, case.student]),
+        record_access(world["principal"], "view", "student", [case.student], student=case.student),
+    ]
+
+
+def test_events_chain_from_genesis(events):
+    assert events[0].prev_hash == GENESIS
+    assert events[1].prev_hash == events[0].hash
+    assert events[2].prev_hash == events[1].hash
+    assert AccessChainHead.objects.get(partition=events[0].partition).count == 3
+    assert verify_chain() == (3, [])
+
+
+def test_event_records_the_membership_acted_in(world, events):
+    assert events[0].membership.organization == world.school
+    assert events[1].object_ids == [str(i) for i in events[1].object_ids]
+    assert len(events[1].object_ids) == 2
+
+
+@pytest.mark.postgres
+def test_postgres_rejects_update_and_delete(events):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # flush deferred FK checks first
+    for statement in (
+        "UPDATE casework_accessevent SET reason = 'x'",
+        "DELETE FROM casework_accessevent",
+        "TRUNCATE casework_accessevent",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert AccessEvent.objects.count() == 3
+
+
+def _tamper(sql, params):
+    """Bypass the trigger the way only a database superuser could, to prove detection."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE casework_accessevent DISABLE TRIGGER USER")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE casework_accessevent ENABLE TRIGGER USER")
+
+
+def test_altered_row_is_detected(events):
+    _tamper("UPDATE casework_accessevent SET reason = %s WHERE id = %s", ["edited", events[1].id])
+    checked, problems = verify_chain()
+    assert checked == 3
+    assert [(p.event_id, p.problem) for p in problems] == [(events[1].id, "content altered")]
+
+
+def test_deleted_row_is_detected(events):
+    _tamper("DELETE FROM casework_accessevent WHERE id = %s", [events[1].id])
+    _checked, problems = verify_chain()
+    assert (events[2].id, "link broken") in [(p.event_id, p.problem) for p in problems]
+
+
+def test_deleted_tail_is_detected(events):
+    _tamper("DELETE FROM casework_accessevent WHERE id = %s", [events[2].id])
+    _checked, problems = verify_chain()
+    assert [p.problem for p in problems] == ["rows missing at the end"]
+
+
+def test_verify_command(events, capsys):
+    call_command("verify_access_log")
+    assert "intact: 3 rows" in capsys.readouterr().out
+    _tamper("UPDATE casework_accessevent SET path = %s WHERE id = %s", ["/x", events[0].id])
+    with pytest.raises(CommandError, match="chain broken"):
+        call_command("verify_access_log")
