@@ -30,6 +30,7 @@ from .models import (
     Referral,
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
+    Student,
 )
 
 VIEW_CASE = "view_case"
@@ -99,6 +100,38 @@ def visible_cases(user: User, perm: str = VIEW_CASE) -> QuerySet[Case]:
 def visible_referrals(user: User, perm: str = VIEW_REFERRAL) -> QuerySet[Referral]:
     """Referrals on which `user` holds `perm` today."""
     return _visible(Referral, user, perm)
+
+
+# School roles that work from the school's roster (a teacher sees name, grade and class only).
+ROSTER_ROLES = (
+    Role.TEACHER,
+    Role.TEAM_MEMBER,
+    Role.COORDINATOR,
+    Role.VICE_PRINCIPAL,
+    Role.PRINCIPAL,
+)
+
+
+def acting_membership(
+    user: User, organization: Organization, roles: Iterable[str]
+) -> Membership | None:
+    """The user's current membership at `organization` in one of `roles`, if any: the capacity
+    in which they may act there (e.g. a coordinator importing the roster)."""
+    return (
+        current_memberships(user)
+        .filter(organization=organization, role__in=list(roles))
+        .select_related("organization")
+        .first()
+    )
+
+
+def visible_students(user: User) -> QuerySet[Student]:
+    """Students on the rosters of the user's schools, and students of cases the user may view."""
+    if not getattr(user, "is_authenticated", False):
+        return Student.objects.none()
+    schools = current_memberships(user).filter(role__in=ROSTER_ROLES).values("organization_id")
+    cases = visible_cases(user).filter(student_id=OuterRef("pk"))
+    return Student.objects.filter(Q(school_id__in=schools) | Q(Exists(cases)))
 
 
 def has_case_perm(user: User, perm: str, case: Case) -> bool:
