@@ -27,6 +27,7 @@ from .models import (
     Case,
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
+    Note,
     Referral,
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
@@ -132,6 +133,18 @@ def visible_students(user: User) -> QuerySet[Student]:
     schools = current_memberships(user).filter(role__in=ROSTER_ROLES).values("organization_id")
     cases = visible_cases(user).filter(student_id=OuterRef("pk"))
     return Student.objects.filter(Q(school_id__in=schools) | Q(Exists(cases)))
+
+
+def visible_notes(user: User, case: Case | None = None) -> QuerySet[Note]:
+    """Notes of cases the user may view: team notes, plus restricted notes the user wrote or may
+    read (the school's coordinator and counsellor team members; never the lead office)."""
+    notes = Note.objects.filter(Exists(visible_cases(user).filter(pk=OuterRef("case_id"))))
+    if case is not None:
+        notes = notes.filter(case=case)
+    restricted_ok = visible_cases(user, VIEW_RESTRICTED_NOTES).filter(pk=OuterRef("case_id"))
+    return notes.filter(
+        Q(confidentiality=Note.Confidentiality.TEAM) | Q(author=user) | Q(Exists(restricted_ok))
+    )
 
 
 def has_case_perm(user: User, perm: str, case: Case) -> bool:

@@ -1,0 +1,184 @@
+"""From a teacher's concern to an opened case (Act Art. 10②)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework import access
+from casework.choices import Difficulty, RiskLevel, TeamRole, Urgency
+from casework.models import (
+    FINISHED_STATUSES,
+    Case,
+    CaseMember,
+    CaseParticipant,
+    Concern,
+    IdentificationSource,
+    Student,
+)
+from casework.notify import members_with_roles, notify
+from partners.choices import Domain, Role
+from partners.models import Organization, User
+
+from .common import attribute, save
+from .errors import GuardFailed
+
+TRIAGE_ROLES = (Role.COORDINATOR,)
+OPEN_CASE_ROLES = (Role.COORDINATOR,)
+
+
+def _check_codes(values, choices, field):
+    unknown = sorted(set(values or []) - set(choices.values))
+    if unknown:
+        raise ValidationError({field: _("알 수 없는 코드: %s") % ", ".join(unknown)})
+
+
+@transaction.atomic
+def raise_concern(
+    *,
+    by: User,
+    student: Student,
+    difficulties: list[str],
+    description: str = "",
+    urgency: str = Urgency.NORMAL,
+    source: str = IdentificationSource.TEACHER,
+) -> Concern:
+    """Any staff member of the student's school asks that the student be considered."""
+    if access.acting_membership(by, student.school, access.ROSTER_ROLES) is None:
+        raise PermissionDenied(_("이 학교의 교직원만 지원을 요청할 수 있습니다."))
+    if not difficulties:
+        raise ValidationError({"difficulties": _("어려움 유형을 하나 이상 고르세요.")})
+    _check_codes(difficulties, Difficulty, "difficulties")
+    _check_codes([urgency], Urgency, "urgency")
+    concern = Concern(
+        student=student,
+        school=student.school,
+        raised_by=by,
+        source=source,
+        difficulties=list(difficulties),
+        description=description,
+        urgency=urgency,
+    )
+    attribute(concern, by, "지원 요청")
+    concern.save()
+    notify(
+        members_with_roles(student.school, TRIAGE_ROLES),
+        kind="concern_raised",
+        title=_("새 지원 요청: %(name)s") % {"name": student.name},
+        body=description[:200],
+        url="/casework/",
+        exclude=by,
+    )
+    return concern
+
+
+def _next_case_number(school: Organization) -> str:
+    # Serialise numbering per school: the school row is the lock.
+    Organization.objects.select_for_update().filter(pk=school.pk).first()
+    prefix = f"{timezone.localdate().year}-{school.code}-"
+    last = (
+        Case.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{serial:04d}"
+
+
+@transaction.atomic
+def open_case(
+    *,
+    by: User,
+    student: Student,
+    difficulties: list[str],
+    domains: list[str] | None = None,
+    risk_level: str = RiskLevel.WATCH,
+    summary: str = "",
+    source: str = IdentificationSource.TEACHER,
+) -> Case:
+    """Open the student's case at their school, run by the opening coordinator."""
+    school = student.school
+    if access.acting_membership(by, school, OPEN_CASE_ROLES) is None:
+        raise PermissionDenied(_("사례는 학교의 담당자가 개설합니다."))
+    _check_codes(difficulties, Difficulty, "difficulties")
+    _check_codes(domains or [], Domain, "domains")
+    _check_codes([risk_level], RiskLevel, "risk_level")
+    if Case.objects.filter(student=student).exclude(status__in=FINISHED_STATUSES).exists():
+        raise GuardFailed(_("이 학생에게는 이미 진행 중인 사례가 있습니다."))
+    case = Case(
+        number=_next_case_number(school),
+        student=student,
+        owner=school,
+        lead=school,
+        difficulties=list(difficulties),
+        domains=list(domains or []),
+        risk_level=risk_level,
+        summary=summary,
+        source=source,
+        coordinator=by,
+    )
+    save(case, by, "사례 개설")
+    for role in (CaseParticipant.Role.OWNER, CaseParticipant.Role.LEAD):
+        participant = CaseParticipant(case=case, organization=school, role=role)
+        attribute(participant, by)
+        participant.save()
+    member = CaseMember(case=case, user=by, role=TeamRole.COORDINATOR, added_by=by)
+    attribute(member, by)
+    member.save()
+    access.grant_case_to_owner_school(case)
+    notify(
+        members_with_roles(school, (Role.PRINCIPAL, Role.VICE_PRINCIPAL)),
+        kind="case_opened",
+        title=_("사례 개설: %(number)s") % {"number": case.number},
+        case=case,
+        url=f"/casework/cases/{case.pk}/",
+        exclude=by,
+    )
+    return case
+
+
+@transaction.atomic
+def triage_concern(
+    concern: Concern, *, by: User, decision: str, case: Case | None = None, reason: str = ""
+) -> Concern:
+    """The coordinator decides: open a case, attach to the student's open case, or no action."""
+    if access.acting_membership(by, concern.school, TRIAGE_ROLES) is None:
+        raise PermissionDenied(_("지원 요청은 학교의 담당자가 검토합니다."))
+    if concern.status != Concern.Status.OPEN:
+        raise GuardFailed(_("이미 검토한 지원 요청입니다."))
+    if decision == Concern.Triage.OPEN_CASE:
+        case = open_case(
+            by=by,
+            student=concern.student,
+            difficulties=concern.difficulties,
+            risk_level=RiskLevel.CAUTION if concern.urgency != Urgency.NORMAL else RiskLevel.WATCH,
+            summary=concern.description,
+            source=concern.source,
+        )
+    elif decision == Concern.Triage.ATTACH:
+        if case is None:
+            raise ValidationError({"case": _("연결할 사례를 고르세요.")})
+        if case.student_id != concern.student_id or not case.is_open:
+            raise GuardFailed(_("같은 학생의 진행 중인 사례에만 연결할 수 있습니다."))
+    elif decision == Concern.Triage.NO_ACTION:
+        if not reason.strip():
+            raise ValidationError({"reason": _("조치하지 않는 사유를 적어 주세요.")})
+        case = None
+    else:
+        raise ValidationError({"decision": _("알 수 없는 결정입니다.")})
+    concern.status = Concern.Status.TRIAGED
+    concern.triage = decision
+    concern.triage_reason = reason
+    concern.triaged_by = by
+    concern.triaged_at = timezone.now()
+    concern.case = case
+    save(concern, by, f"검토: {decision}")
+    notify(
+        [concern.raised_by],
+        kind="concern_triaged",
+        title=_("지원 요청 검토 결과: %(result)s") % {"result": Concern.Triage(decision).label},
+        url="/casework/concerns/",
+        exclude=by,
+    )
+    return concern

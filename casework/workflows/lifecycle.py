@@ -1,0 +1,234 @@
+"""The case lifecycle (DESIGN.md §3): every transition, its guards, and the meetings that decide.
+
+identified → reviewing → selected → active ⇄ monitoring → closed → reviewing (reopen)
+reviewing → not_selected
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework import access
+from casework.choices import ConsentPurpose, ConsentSubject
+from casework.models import (
+    Case,
+    CaseStatus,
+    ClosureReason,
+    Decision,
+    Meeting,
+    Referral,
+    ReferralStatus,
+    SupportPlan,
+)
+from casework.notify import members_with_roles, notify
+from partners.choices import Role
+from partners.models import Organization, User
+
+from .common import attribute, check_version, require_case_perm, save
+from .errors import GuardFailed
+
+S = CaseStatus
+ALLOWED = {
+    S.IDENTIFIED: {S.REVIEWING, S.CLOSED},
+    S.REVIEWING: {S.SELECTED, S.NOT_SELECTED, S.CLOSED},
+    S.SELECTED: {S.ACTIVE, S.CLOSED},
+    S.ACTIVE: {S.MONITORING, S.CLOSED},
+    S.MONITORING: {S.ACTIVE, S.CLOSED},
+    S.CLOSED: {S.REVIEWING},
+    S.NOT_SELECTED: set(),
+}
+OPEN_REFERRAL_STATUSES = (
+    ReferralStatus.DRAFT,
+    ReferralStatus.SENT,
+    ReferralStatus.RECEIVED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.IN_PROGRESS,
+)
+# Who sits in the school meeting (Decree 10): vice-principal convenes, principal accountable.
+MEETING_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL, Role.CASE_MANAGER)
+
+
+def has_selection_decision(case: Case) -> bool:
+    """A select decision recorded since the case was last closed (a reopened case is decided
+    afresh)."""
+    decisions = Decision.objects.filter(case=case, decision=Decision.Kind.SELECT)
+    last_closed = (
+        case.history.filter(status=S.CLOSED)
+        .order_by("-history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    if last_closed is not None:
+        decisions = decisions.filter(decided_at__gt=last_closed)
+    return decisions.exists()
+
+
+def missing_for_activation(case: Case) -> list[str]:
+    """What still stands between a selected case and active support (Act Art. 11③, 12)."""
+    today = timezone.localdate()
+    missing = []
+    consents = [
+        c
+        for c in case.consents.all()
+        if c.is_valid(today) and ConsentPurpose.SUPPORT in (c.purposes or [])
+    ]
+    subjects = {c.subject for c in consents}
+    if ConsentSubject.STUDENT not in subjects:
+        missing.append(str(_("학생 본인의 동의")))
+    if ConsentSubject.GUARDIAN not in subjects:
+        missing.append(str(_("보호자의 동의")))
+    if not case.plans.filter(status=SupportPlan.Status.APPROVED).exists():
+        missing.append(str(_("승인된 지원 계획")))
+    return missing
+
+
+def _guard(case: Case, to: str, *, closure_reason: str, reason: str) -> None:
+    if to not in ALLOWED.get(case.status, set()):
+        raise GuardFailed(
+            _("%(from)s 상태에서 %(to)s 상태로 바꿀 수 없습니다.")
+            % {"from": S(case.status).label, "to": S(to).label}
+        )
+    if to == S.SELECTED and not has_selection_decision(case):
+        raise GuardFailed(_("선정하려면 회의의 선정 결정이 기록되어야 합니다."))
+    if to == S.ACTIVE:
+        missing = missing_for_activation(case)
+        if missing:
+            raise GuardFailed(_("지원을 시작하려면 다음이 필요합니다: %s") % ", ".join(missing))
+    if to == S.CLOSED:
+        if not closure_reason:
+            raise ValidationError({"closure_reason": _("종결 사유를 고르세요.")})
+        if closure_reason not in ClosureReason.values:
+            raise ValidationError({"closure_reason": _("알 수 없는 종결 사유입니다.")})
+        if Referral.objects.filter(case=case, status__in=OPEN_REFERRAL_STATUSES).exists():
+            raise GuardFailed(_("진행 중인 의뢰가 있어 종결할 수 없습니다."))
+    if to == S.NOT_SELECTED and not reason.strip():
+        raise ValidationError({"reason": _("미선정 사유를 적어 주세요.")})
+    if case.status == S.CLOSED and to == S.REVIEWING and not reason.strip():
+        raise ValidationError({"reason": _("다시 여는 사유를 적어 주세요.")})
+
+
+def _apply(case: Case, to: str, *, by: User, reason: str, closure_reason: str = "") -> Case:
+    previous = case.status
+    case.status = to
+    if to == S.CLOSED:
+        case.closure_reason = closure_reason
+        case.closed_on = timezone.localdate()
+    elif previous == S.CLOSED:
+        case.closure_reason = ""
+        case.closed_on = None
+    label = f"{previous} → {to}" + (f": {reason}" if reason else "")
+    save(case, by, label, bump=True)
+    notify(
+        [case.coordinator, *members_with_roles(case.owner, (Role.PRINCIPAL,))],
+        kind="case_status",
+        title=_("%(number)s: %(status)s") % {"number": case.number, "status": S(to).label},
+        body=reason,
+        case=case,
+        url=f"/casework/cases/{case.pk}/",
+        exclude=by,
+    )
+    return case
+
+
+@transaction.atomic
+def transition_case(
+    case: Case,
+    *,
+    by: User,
+    to: str,
+    reason: str = "",
+    closure_reason: str = "",
+    version: int | None = None,
+) -> Case:
+    """Move a case to `to` if its guards hold; records who, when and why."""
+    require_case_perm(by, access.MANAGE_CASE, case)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    check_version(case, version)
+    if to not in S.values:
+        raise ValidationError({"to": _("알 수 없는 상태입니다.")})
+    _guard(case, to, closure_reason=closure_reason, reason=reason)
+    if to == S.NOT_SELECTED:
+        _record_decision(case, by=by, decision=Decision.Kind.NOT_SELECT, reasons=reason)
+    return _apply(case, to, by=by, reason=reason, closure_reason=closure_reason)
+
+
+def _record_decision(case, *, by, decision, reasons, meeting=None) -> Decision:
+    row = Decision(case=case, decision=decision, reasons=reasons, decided_by=by, meeting=meeting)
+    attribute(row, by, f"결정: {decision}")
+    row.save()
+    return row
+
+
+@transaction.atomic
+def record_meeting(
+    *,
+    by: User,
+    organization: Organization,
+    kind: str,
+    held_on,
+    attendees: list[User] = (),
+    guests: list[str] = (),
+    minutes: str = "",
+    decisions: list[dict] = (),
+) -> Meeting:
+    """Minutes of a meeting and its decisions per case; select / not_select / close decisions
+    apply that transition to the case (Decree 10: the school decides in its meeting)."""
+    if access.acting_membership(by, organization, MEETING_ROLES) is None:
+        raise PermissionDenied(_("이 기관의 회의를 기록할 권한이 없습니다."))
+    if kind not in Meeting.Kind.values:
+        raise ValidationError({"kind": _("알 수 없는 회의 종류입니다.")})
+    for item in decisions:
+        if not (item.get("reasons") or "").strip():
+            raise ValidationError({"decisions": _("결정마다 사유를 적어 주세요.")})
+        if item.get("decision") not in Decision.Kind.values:
+            raise ValidationError({"decisions": _("알 수 없는 결정입니다.")})
+    meeting = Meeting(
+        organization=organization,
+        kind=kind,
+        held_on=held_on,
+        guests=[g for g in guests if g],
+        minutes=minutes,
+        recorded_by=by,
+    )
+    attribute(meeting, by, "회의 기록")
+    meeting.save()
+    meeting.attendees.set(attendees)
+    for item in decisions:
+        _apply_decision(meeting, item, by=by)
+    return meeting
+
+
+def _apply_decision(meeting: Meeting, item: dict, *, by: User) -> Decision:
+    case: Case = item["case"]
+    kind = item["decision"]
+    reasons = item["reasons"]
+    if kind == Decision.Kind.APPROVE_PLAN:
+        require_case_perm(by, access.APPROVE_PLAN, case)
+    else:
+        require_case_perm(by, access.MANAGE_CASE, case)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    decision = _record_decision(case, by=by, decision=kind, reasons=reasons, meeting=meeting)
+    if kind == Decision.Kind.SELECT:
+        if case.status == S.IDENTIFIED:  # the meeting is the review
+            _apply(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+        _guard(case, S.SELECTED, closure_reason="", reason=reasons)
+        _apply(case, S.SELECTED, by=by, reason=reasons)
+    elif kind == Decision.Kind.NOT_SELECT:
+        if case.status == S.IDENTIFIED:
+            _apply(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+        _guard(case, S.NOT_SELECTED, closure_reason="", reason=reasons)
+        _apply(case, S.NOT_SELECTED, by=by, reason=reasons)
+    elif kind == Decision.Kind.CLOSE:
+        closure_reason = item.get("closure_reason") or ""
+        _guard(case, S.CLOSED, closure_reason=closure_reason, reason=reasons)
+        _apply(case, S.CLOSED, by=by, reason=reasons, closure_reason=closure_reason)
+    elif kind == Decision.Kind.APPROVE_PLAN:
+        from .planning import approve_plan
+
+        plan = case.plans.filter(status=SupportPlan.Status.SUBMITTED).first()
+        if plan is None:
+            raise GuardFailed(_("승인을 기다리는 지원 계획이 없습니다."))
+        approve_plan(plan, by=by)
+    # `escalate` is recorded here; the escalation itself is a referral to the district office.
+    return decision

@@ -1,0 +1,64 @@
+"""The case team: people assigned to work a case, with their case role."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework import access
+from casework.choices import TeamRole
+from casework.models import Case, CaseMember
+from casework.notify import notify
+from partners.models import User
+
+from .common import attribute, require_case_perm
+from .errors import GuardFailed
+
+# Restricted notes: the author, the school's coordinator and team members whose role is counsellor.
+TEAM_GRANTS = {
+    TeamRole.COUNSELLOR: (access.VIEW_CASE, access.CHANGE_CASE, access.VIEW_RESTRICTED_NOTES)
+}
+DEFAULT_TEAM_GRANTS = (access.VIEW_CASE, access.CHANGE_CASE)
+
+
+@transaction.atomic
+def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMember:
+    require_case_perm(by, access.MANAGE_CASE, case)
+    if role not in TeamRole.values:
+        raise ValidationError({"role": _("알 수 없는 팀 역할입니다.")})
+    orgs = {case.owner_id, case.lead_id}
+    if not access.current_memberships(user).filter(organization_id__in=orgs).exists():
+        raise ValidationError(
+            {
+                "user": _(
+                    "사례를 맡은 기관에 소속되어 개인정보 취급승인을 받은 사람만 팀원이 될 수 있습니다."
+                )
+            }
+        )
+    if CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).exists():
+        raise GuardFailed(_("이미 사례 팀원입니다."))
+    member = CaseMember(case=case, user=user, role=role, added_by=by)
+    attribute(member, by, "팀원 추가")
+    member.save()
+    access.grant_to_user(case, user, TEAM_GRANTS.get(role, DEFAULT_TEAM_GRANTS))
+    notify(
+        [user],
+        kind="team_added",
+        title=_("사례 팀에 배정되었습니다: %(number)s") % {"number": case.number},
+        case=case,
+        url=f"/casework/cases/{case.pk}/",
+        exclude=by,
+    )
+    return member
+
+
+@transaction.atomic
+def remove_team_member(case: Case, *, by: User, user: User) -> None:
+    require_case_perm(by, access.MANAGE_CASE, case)
+    member = CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).first()
+    if member is None:
+        raise GuardFailed(_("사례 팀원이 아닙니다."))
+    member.removed_at = timezone.now()
+    attribute(member, by, "팀원 제외")
+    member.save()
+    access.revoke_from_user(case, user)
