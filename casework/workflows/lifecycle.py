@@ -203,10 +203,13 @@ def _apply_decision(meeting: Meeting, item: dict, *, by: User) -> Decision:
     case: Case = item["case"]
     kind = item["decision"]
     reasons = item["reasons"]
+    # The decision is the meeting's (Decree 10: the vice-principal convenes, the school decides),
+    # so the recorder needs to see the case, and the case must be the meeting organisation's.
+    require_case_perm(by, access.VIEW_CASE, case)
+    if meeting.organization_id not in (case.owner_id, case.lead_id):
+        raise ValidationError({"decisions": _("이 기관이 맡은 사례만 결정할 수 있습니다.")})
     if kind == Decision.Kind.APPROVE_PLAN:
         require_case_perm(by, access.APPROVE_PLAN, case)
-    else:
-        require_case_perm(by, access.MANAGE_CASE, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
     decision = _record_decision(case, by=by, decision=kind, reasons=reasons, meeting=meeting)
     if kind == Decision.Kind.SELECT:
