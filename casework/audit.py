@@ -137,3 +137,148 @@ def verify_chain(partition: str | None = None) -> tuple[int, list[ChainProblem]]
         if prev != head.last_hash or count != head.count:
             problems.append(ChainProblem(head.partition, None, "rows missing at the end"))
     return checked, problems
+
+
+# --- History and timeline --------------------------------------------------------------------
+
+# Related records whose history belongs to the case's history, with the path to the case.
+CASE_HISTORY_SOURCES = (
+    ("case", "Case", "id"),
+    ("team", "CaseMember", "case_id"),
+    ("participant", "CaseParticipant", "case_id"),
+    ("plan", "SupportPlan", "case_id"),
+    ("consent", "Consent", "case_id"),
+    ("decision", "Decision", "case_id"),
+    ("assessment", "Assessment", "case_id"),
+    ("note", "Note", "case_id"),
+)
+# Never shown in a diff: bookkeeping, or content shown elsewhere under its own access rules.
+HIDDEN_FIELDS = {"updated_at", "created_at", "version", "body", "answers", "document"}
+
+
+@dataclass
+class Change:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass
+class HistoryEntry:
+    at: object
+    source: str
+    object_id: str
+    action: str  # created / changed / deleted
+    user_id: object
+    user_name: str
+    reason: str
+    changes: list[Change]
+
+
+def _history_rows(case: Case):
+    from django.apps import apps
+
+    for source, model_name, fk in CASE_HISTORY_SOURCES:
+        model = apps.get_model("casework", model_name)
+        yield source, model.history.filter(**{fk: case.pk}).select_related("history_user")
+
+
+def case_history(case: Case) -> list[HistoryEntry]:
+    """Field-level changes of the case and its records, newest first (who, when, what, why)."""
+    entries: list[HistoryEntry] = []
+    for source, rows in _history_rows(case):
+        previous: dict = {}
+        for row in rows.order_by("history_date", "history_id"):
+            key = row.id
+            before = previous.get(key)
+            changes = []
+            if before is not None:
+                delta = row.diff_against(before)
+                changes = [
+                    Change(c.field, c.old, c.new)
+                    for c in delta.changes
+                    if c.field not in HIDDEN_FIELDS
+                ]
+                if not changes and row.history_type == "~":
+                    previous[key] = row
+                    continue
+            action = {"+": "created", "~": "changed", "-": "deleted"}[row.history_type]
+            entries.append(
+                HistoryEntry(
+                    at=row.history_date,
+                    source=source,
+                    object_id=str(key),
+                    action=action,
+                    user_id=row.history_user_id,
+                    user_name=str(row.history_user) if row.history_user_id else "",
+                    reason=row.history_change_reason or "",
+                    changes=changes,
+                )
+            )
+            previous[key] = row
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+@dataclass
+class TimelineEntry:
+    at: object
+    kind: str  # history / referral / access
+    summary: str
+    user_name: str
+    detail: dict
+
+
+def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
+    """History, referral events and access events of a case in one chronology, newest first."""
+    from .models import Referral
+
+    entries = [
+        TimelineEntry(
+            at=h.at,
+            kind="history",
+            summary=f"{h.source} {h.action}" + (f": {h.reason}" if h.reason else ""),
+            user_name=h.user_name,
+            detail={
+                "source": h.source,
+                "action": h.action,
+                "reason": h.reason,
+                "changes": [
+                    {"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
+                    for c in h.changes
+                ],
+            },
+        )
+        for h in case_history(case)
+    ]
+    referral_rows = Referral.history.filter(case_id=case.pk).select_related("history_user")
+    for row in referral_rows.order_by("history_date"):
+        entries.append(
+            TimelineEntry(
+                at=row.history_date,
+                kind="referral",
+                summary=f"referral {row.kind} → {row.status}",
+                user_name=str(row.history_user) if row.history_user_id else "",
+                detail={"referral": str(row.id), "status": row.status, "kind": row.kind},
+            )
+        )
+    if include_access:
+        events = AccessEvent.objects.filter(case=case).select_related("user")[:limit]
+        for event in events:
+            entries.append(
+                TimelineEntry(
+                    at=event.occurred_at,
+                    kind="access",
+                    summary=f"{event.action} {event.object_type}",
+                    user_name=str(event.user),
+                    detail={"action": event.action, "object_type": event.object_type},
+                )
+            )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def _plain(value):
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    return str(value)

@@ -1,0 +1,224 @@
+"""Reads that need policy: each starts from a casework/access.py selector, then shapes the rows.
+
+Views and the API call these; none of them builds a permission filter of its own.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from partners.choices import Role
+from partners.models import User
+
+from . import access
+from .choices import ConsentPurpose, ConsentSubject
+from .models import (
+    Case,
+    CaseMember,
+    CaseStatus,
+    Concern,
+    Consent,
+    Student,
+    SupportPlan,
+)
+
+# Who sees a school's concerns: the coordinator triages; the heads oversee.
+CONCERN_OVERSEERS = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
+
+
+def case_list(
+    user: User,
+    *,
+    status: str | None = None,
+    risk_level: str | None = None,
+    difficulty: str | None = None,
+    q: str | None = None,
+    school=None,
+    mine: bool = False,
+) -> QuerySet[Case]:
+    cases = access.visible_cases(user).select_related("student", "owner", "lead", "coordinator")
+    if status:
+        cases = cases.filter(status__in=status.split(","))
+    if risk_level:
+        cases = cases.filter(risk_level__in=risk_level.split(","))
+    if difficulty:
+        # Portable JSON-list membership (SQLite has no JSON contains); codes are [a-z_] only.
+        cases = cases.filter(difficulties__icontains=f'"{difficulty}"')
+    if q:
+        q = q.strip()
+        cases = cases.filter(Q(number__icontains=q) | Q(student__name__icontains=q))
+    if school:
+        cases = cases.filter(owner_id=school)
+    if mine:
+        cases = cases.filter(
+            Exists(
+                CaseMember.objects.filter(
+                    case_id=OuterRef("pk"), user=user, removed_at__isnull=True
+                )
+            )
+        )
+    return cases
+
+
+def visible_concerns(user: User) -> QuerySet[Concern]:
+    """A teacher's own concerns; all concerns of the schools where the user oversees them."""
+    if not getattr(user, "is_authenticated", False):
+        return Concern.objects.none()
+    schools = (
+        access.current_memberships(user)
+        .filter(role__in=CONCERN_OVERSEERS)
+        .values("organization_id")
+    )
+    mine = Q(raised_by=user) & Q(
+        school_id__in=access.current_memberships(user).values("organization_id")
+    )
+    return Concern.objects.filter(mine | Q(school_id__in=schools)).select_related(
+        "student", "raised_by", "case"
+    )
+
+
+def plans_awaiting_approval(user: User) -> QuerySet[SupportPlan]:
+    approvable = access.visible_cases(user, access.APPROVE_PLAN).filter(pk=OuterRef("case_id"))
+    return (
+        SupportPlan.objects.filter(status=SupportPlan.Status.SUBMITTED)
+        .filter(Exists(approvable))
+        .select_related("case", "case__student", "created_by")
+        .order_by("submitted_at")
+    )
+
+
+def _valid_support_consent(subject: str):
+    today = timezone.localdate()
+    return Exists(
+        Consent.objects.filter(
+            case_id=OuterRef("pk"),
+            subject=subject,
+            withdrawn_on__isnull=True,
+            given_on__lte=today,
+            purposes__icontains=f'"{ConsentPurpose.SUPPORT}"',
+        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    )
+
+
+@dataclass
+class WorkQueue:
+    new_concerns: list[Concern]
+    consents_missing: list[Case]
+    plans_awaiting_approval: list[SupportPlan]
+    reviews_due: list[Case]
+
+    @property
+    def total(self) -> int:
+        return (
+            len(self.new_concerns)
+            + len(self.consents_missing)
+            + len(self.plans_awaiting_approval)
+            + len(self.reviews_due)
+        )
+
+
+def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
+    """The coordinator's day: concerns to triage, consents to collect, plans waiting for the
+    principal, and reviews falling due within a week. A fixed number of queries."""
+    triage_schools = (
+        access.current_memberships(user).filter(role=Role.COORDINATOR).values("organization_id")
+    )
+    new_concerns = list(
+        Concern.objects.filter(status=Concern.Status.OPEN, school_id__in=triage_schools)
+        .select_related("student", "raised_by")
+        .order_by("-urgency", "created_at")[:limit]
+    )
+    manageable = access.visible_cases(user, access.MANAGE_CASE).select_related("student")
+    consents_missing = list(
+        manageable.filter(status=CaseStatus.SELECTED)
+        .annotate(
+            has_student=_valid_support_consent(ConsentSubject.STUDENT),
+            has_guardian=_valid_support_consent(ConsentSubject.GUARDIAN),
+        )
+        .filter(Q(has_student=False) | Q(has_guardian=False))
+        .order_by("updated_at")[:limit]
+    )
+    soon = timezone.localdate() + timedelta(days=7)
+    reviews_due = list(
+        manageable.filter(
+            status__in=(CaseStatus.ACTIVE, CaseStatus.MONITORING), review_due_on__lte=soon
+        ).order_by("review_due_on")[:limit]
+    )
+    # Plans waiting for the principal: theirs to approve, or the coordinator's to chase.
+    involved = access.visible_cases(user, access.MANAGE_CASE).filter(pk=OuterRef("case_id"))
+    approvable = access.visible_cases(user, access.APPROVE_PLAN).filter(pk=OuterRef("case_id"))
+    awaiting = list(
+        SupportPlan.objects.filter(status=SupportPlan.Status.SUBMITTED)
+        .filter(Q(Exists(involved)) | Q(Exists(approvable)))
+        .select_related("case", "case__student")
+        .order_by("submitted_at")[:limit]
+    )
+    return WorkQueue(new_concerns, consents_missing, awaiting, reviews_due)
+
+
+def case_detail(user: User, pk) -> Case:
+    """One visible case with what its page shows, or Case.DoesNotExist (→ 404)."""
+    return (
+        access.visible_cases(user)
+        .select_related("student", "owner", "lead", "coordinator")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
+            ),
+            "participants__organization",
+            "consents",
+            Prefetch(
+                "plans",
+                queryset=SupportPlan.objects.prefetch_related(
+                    "interventions__logs",
+                    "interventions__service",
+                    "interventions__provider_organization",
+                    "interventions__responsible",
+                ).select_related("approved_by", "created_by"),
+            ),
+            "assessments__assessed_by",
+            "student__guardians",
+        )
+        .get(pk=pk)
+    )
+
+
+def school_overview(user: User) -> dict:
+    """Counts per status and risk level of the cases the user may see (heads of school)."""
+    cases = access.visible_cases(user)
+    by_status = dict(cases.values_list("status").annotate(n=Count("pk")).order_by())
+    by_risk = dict(
+        cases.exclude(status__in=(CaseStatus.CLOSED, CaseStatus.NOT_SELECTED))
+        .values_list("risk_level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        "by_status": [(s, by_status.get(s.value, 0)) for s in CaseStatus],
+        "by_risk": by_risk,
+        "open_concerns": visible_concerns(user).filter(status=Concern.Status.OPEN).count(),
+    }
+
+
+def roster(user: User, *, school=None, q: str | None = None, grade=None, class_no=None):
+    students = access.visible_students(user).select_related("school")
+    if school:
+        students = students.filter(school_id=school)
+    if grade:
+        students = students.filter(grade=grade)
+    if class_no:
+        students = students.filter(class_no=class_no)
+    if q:
+        students = students.filter(name__icontains=q.strip())
+    return students.order_by("school__name", "grade", "class_no", "number")
+
+
+def is_roster_only(user: User, student: Student) -> bool:
+    """A teacher sees name, grade and class only (DESIGN.md §2) unless a case opens more."""
+    full_roles = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
+    if access.acting_membership(user, student.school, full_roles):
+        return False
+    return not access.visible_cases(user).filter(student=student).exists()
