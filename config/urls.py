@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("partners.urls")),
     path("api/", include("partners.api.urls")),
+    path("api/v1/", include("casework.api.urls")),
+    path("casework/", include("casework.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

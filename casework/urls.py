@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "casework"
+
+urlpatterns = [
+    path("", include("casework.views.urls_work")),
+    path("", include("casework.views.urls_heads")),
+]
