@@ -1,0 +1,313 @@
+"""Demo casework for `seed_demo` (DEMO.md "Demo casework"): about 300 students and 40 cases in
+every status, driven through the workflow functions so grants, history and notifications are the
+ones real use would leave. Deterministic (seeded), dated relative to today, and idempotent: when
+the demo schools already have cases it does nothing."""
+
+import random
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from partners.models import Organization, User
+
+from .instruments import instruments, items
+from .models import Case, Guardian, Student
+from .workflows import intake, lifecycle, planning, records, team
+from .workflows.common import attribute
+
+SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
+GIVEN = [
+    "하늘",
+    "서준",
+    "지우",
+    "서연",
+    "민준",
+    "하은",
+    "도윤",
+    "지민",
+    "예준",
+    "수아",
+    "시우",
+    "지아",
+    "주원",
+    "다은",
+    "하준",
+    "채원",
+    "지호",
+    "윤서",
+    "준우",
+    "소율",
+    "건우",
+    "예린",
+    "현우",
+    "유나",
+    "우진",
+    "서아",
+    "선우",
+    "하린",
+    "연우",
+    "지유",
+]
+GUARDIAN_RELATIONS = ["모", "부", "조모", "조부"]
+SCHOOL_STUDENTS = {"S0001": 90, "S0002": 60, "S0003": 60, "S0004": 30, "S0005": 30, "S0006": 30}
+# (status, how many) for 이음초등학교 (S0001) and 한빛초등학교 (S0003): 40 in all.
+CASE_PLAN = {
+    "S0001": [
+        ("identified", 4),
+        ("reviewing", 4),
+        ("selected", 4),
+        ("not_selected", 2),
+        ("active", 10),
+        ("monitoring", 4),
+        ("closed", 4),
+    ],
+    "S0003": [("identified", 2), ("reviewing", 1), ("selected", 1), ("active", 3), ("closed", 1)],
+}
+HEADS = {"S0001": ("coordinator", "vice", "principal"), "S0003": ("coordinator2", None, None)}
+DIFFICULTY_SETS = [
+    ["basic_learning"],
+    ["economic", "care_safety"],
+    ["psychological"],
+    ["school_violence", "psychological"],
+    ["borderline_intelligence", "basic_learning"],
+    ["health"],
+    ["dropout_risk", "psychological"],
+    ["migrant_background", "basic_learning"],
+]
+DOMAINS_FOR = {
+    "basic_learning": "learning",
+    "borderline_intelligence": "learning",
+    "economic": "welfare",
+    "care_safety": "welfare",
+    "health": "health",
+    "dropout_risk": "career",
+    "psychological": "counselling",
+    "school_violence": "counselling",
+    "migrant_background": "learning",
+}
+
+
+def _birth_date(rng: random.Random, school: Organization, grade: int, today: date) -> date:
+    # Korean school year starts in March: a grade-1 pupil turns 7 (elementary) in that year.
+    offset = {"middle": 12, "high": 15}.get(school.school_level, 6)
+    year = today.year - offset - grade + (0 if today.month >= 3 else -1)
+    return date(year, rng.randint(1, 12), rng.randint(1, 28))
+
+
+def seed_students(rng: random.Random, today: date) -> dict[str, list[Student]]:
+    by_school: dict[str, list[Student]] = {}
+    for code, count in SCHOOL_STUDENTS.items():
+        school = Organization.objects.filter(code=code).first()
+        if school is None:
+            continue
+        borough = Organization.objects.filter(
+            kind="local_government", region_code=school.region_code
+        ).first()
+        grades = 6 if school.school_level == "elementary" else 3
+        students = []
+        for i in range(count):
+            grade = i % grades + 1
+            class_no = i // grades % 3 + 1
+            student = Student(
+                school=school,
+                name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                birth_date=_birth_date(rng, school, grade, today),
+                sex=rng.choice(["male", "female"]),
+                grade=grade,
+                class_no=class_no,
+                number=i // (grades * 3) + 1,
+                neis_id=f"{code}-{i + 1:05d}",
+                multicultural=rng.random() < 0.06,
+                special_education=rng.random() < 0.03,
+                benefit_status=rng.choice(
+                    ["", "", "", "", "basic_livelihood", "near_poverty", "single_parent"]
+                ),
+                home_borough=borough,
+            )
+            attribute(student, None, "데모 데이터")
+            student.save()
+            guardian = Guardian(
+                student=student,
+                name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                relation=rng.choice(GUARDIAN_RELATIONS),
+                phone=f"010-{rng.randint(2000, 9999)}-{rng.randint(1000, 9999)}",
+            )
+            attribute(guardian, None, "데모 데이터")
+            guardian.save()
+            students.append(student)
+        by_school[code] = students
+    return by_school
+
+
+def _user(username: str | None) -> User | None:
+    return User.objects.filter(username=username).first() if username else None
+
+
+def _drive(
+    case: Case, target: str, *, rng, today, coordinator, vice, principal, counselor, teacher
+):
+    """Take a freshly opened case to `target` the way a school would."""
+    if target == "identified":
+        return case
+    lifecycle.transition_case(case, by=coordinator, to="reviewing")
+    if target == "reviewing":
+        return case
+    if target == "not_selected":
+        lifecycle.transition_case(
+            case, by=coordinator, to="not_selected", reason="학교 내 지원으로 충분하다고 판단"
+        )
+        return case
+    school = case.owner
+    chair = vice or coordinator
+    lifecycle.record_meeting(
+        by=chair,
+        organization=school,
+        kind="school_team",
+        held_on=today - timedelta(days=rng.randint(20, 60)),
+        attendees=[u for u in (vice, coordinator, teacher) if u],
+        guests=[],
+        minutes="학생맞춤통합지원 대상 선정을 위한 학교 내 논의",
+        decisions=[
+            {"case": case, "decision": "select", "reasons": "담임 의견과 진단 결과를 종합하여 선정"}
+        ],
+    )
+    case.refresh_from_db()
+    if counselor and rng.random() < 0.6:
+        team.add_team_member(case, by=coordinator, user=counselor, role="counsellor")
+    definition = instruments()["needs_checklist"]
+    answers = {item["code"]: rng.choice([0, 1, 1, 2, 3]) for item in items(definition)}
+    records.record_assessment(case, by=coordinator, instrument="needs_checklist", answers=answers)
+    if target == "selected" and rng.random() < 0.5:
+        # Still waiting for the guardian's consent: the coordinator's queue shows it.
+        _consent(case, coordinator, today, subjects=("student",))
+        return case
+    _consent(case, coordinator, today)
+    plan = planning.create_plan(
+        case,
+        by=coordinator,
+        goals=["정서 안정을 위한 주 1회 상담", "기초학력 보충 학습 참여"],
+        starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=120),
+        review_on=today + timedelta(days=rng.choice([3, 5, 20, 45])),
+    )
+    intervention = planning.add_intervention(
+        plan,
+        by=coordinator,
+        domain="counselling",
+        support_type="counselling",
+        responsible=counselor,
+        frequency="주 1회",
+        starts_on=today - timedelta(days=28),
+    )
+    planning.submit_plan(plan, by=coordinator)
+    if target == "selected" or principal is None:  # the plan waits for the principal
+        return case
+    planning.approve_plan(plan, by=principal)
+    case.refresh_from_db()
+    lifecycle.transition_case(case, by=coordinator, to="active")
+    for week in range(rng.randint(1, 4)):
+        planning.log_service(
+            intervention,
+            by=coordinator,
+            occurred_on=today - timedelta(days=7 * week + 1),
+            duration_minutes=40,
+            note="정기 상담",
+        )
+    records.add_note(case, by=coordinator, kind="call", body="보호자와 통화: 가정 상황 확인")
+    if counselor and case.members.filter(user=counselor).exists():
+        records.add_note(
+            case,
+            by=counselor,
+            kind="counselling",
+            body="상담 내용 (비공개)",
+            confidentiality="restricted",
+        )
+    case.refresh_from_db()
+    if target == "monitoring":
+        lifecycle.transition_case(case, by=coordinator, to="monitoring", reason="안정 단계")
+    elif target == "closed":
+        lifecycle.transition_case(
+            case, by=coordinator, to="closed", closure_reason="goals_met", reason="목표 달성"
+        )
+    return case
+
+
+def _consent(case, coordinator, today, subjects=("student", "guardian")):
+    guardian = case.student.guardians.first()
+    for subject in subjects:
+        extra = {}
+        if subject == "guardian":
+            extra = {"guardian_name": guardian.name, "relation": guardian.relation}
+        records.record_consent(
+            case,
+            by=coordinator,
+            subject=subject,
+            purposes=["support", "share_with_office", "share_with_partners"],
+            method="written",
+            given_on=today - timedelta(days=25),
+            **extra,
+        )
+
+
+@transaction.atomic
+def seed_demo_casework(*, seed: int = 2026, stdout=None) -> bool:
+    """Returns False (and changes nothing) when the demo casework is already there."""
+    codes = list(SCHOOL_STUDENTS)
+    if Student.objects.filter(school__code__in=codes).exists():
+        return False
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    students = seed_students(rng, today)
+    teacher, counselor = _user("teacher"), _user("counselor")
+    for code, plan in CASE_PLAN.items():
+        pool = list(students.get(code, []))
+        coordinator_name, vice_name, principal_name = HEADS[code]
+        coordinator = _user(coordinator_name)
+        if coordinator is None or not pool:
+            continue
+        vice, principal = _user(vice_name), _user(principal_name)
+        rng.shuffle(pool)
+        for status, count in plan:
+            for _ in range(count):
+                student = pool.pop()
+                difficulties = rng.choice(DIFFICULTY_SETS)
+                concern = intake.raise_concern(
+                    by=teacher if code == "S0001" and teacher else coordinator,
+                    student=student,
+                    difficulties=difficulties,
+                    description="수업 중 관찰 내용과 상담 요청",
+                    urgency=rng.choice(["normal", "normal", "high", "urgent"]),
+                )
+                concern = intake.triage_concern(concern, by=coordinator, decision="open_case")
+                case = records.update_case(
+                    concern.case,
+                    by=coordinator,
+                    version=concern.case.version,
+                    domains=sorted({DOMAINS_FOR[d] for d in difficulties}),
+                )
+                _drive(
+                    case,
+                    status,
+                    rng=rng,
+                    today=today,
+                    coordinator=coordinator,
+                    vice=vice,
+                    principal=principal,
+                    counselor=counselor if code == "S0001" else None,
+                    teacher=teacher if code == "S0001" else None,
+                )
+        # A few fresh concerns wait in the coordinator's queue.
+        for student in pool[:4]:
+            intake.raise_concern(
+                by=teacher if code == "S0001" and teacher else coordinator,
+                student=student,
+                difficulties=rng.choice(DIFFICULTY_SETS),
+                description="최근 결석이 잦고 표정이 어두움",
+                urgency="high",
+            )
+    if stdout is not None:
+        stdout.write(
+            f"demo casework: {Student.objects.count()} students, {Case.objects.count()} cases"
+        )
+    return True
