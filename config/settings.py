@@ -95,6 +95,7 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour: a bare host in a URL field means https
 
 # --- Identity -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "partners.User"
@@ -214,3 +215,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Steps `seed_demo` runs after the demo network (dotted paths to callables taking stdout=).
+DEMO_SEED_STEPS = ["casework.demo.seed_demo_casework"]

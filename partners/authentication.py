@@ -50,9 +50,7 @@ def login_with_lockout(request, username: str, password: str) -> LoginResult:
         return LoginResult(user=user)
 
     with transaction.atomic():
-        throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
-            username=key
-        )
+        throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(username=key)
         if throttle.locked_until and throttle.locked_until <= now:
             throttle.failures = 0  # the previous lock has run out: start counting afresh
             throttle.locked_until = None

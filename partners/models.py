@@ -175,9 +175,7 @@ class Agreement(models.Model):
         blank=True,
         help_text=_("의뢰 시 협력기관이 받을 수 있는 항목 코드 목록"),
     )
-    retention_days = models.PositiveIntegerField(
-        _("의뢰 종료 후 보관 기간(일)"), default=365
-    )
+    retention_days = models.PositiveIntegerField(_("의뢰 종료 후 보관 기간(일)"), default=365)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -386,23 +384,21 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} · {self.organization} · {self.get_role_display()}"
 
-    def clean(self):
-        if self.organization_id and self.role:
-            allowed = ROLES_BY_KIND.get(self.organization.kind, set())
-            if self.role not in allowed:
-                raise ValidationError(
-                    {"role": _("이 기관 유형에는 해당 역할을 둘 수 없습니다.")}
-                )
-        if self.approved_on and not self.approval_expires_on:
-            raise ValidationError(
-                {"approval_expires_on": _("취급 승인에는 만료일이 있어야 합니다.")}
-            )
-
     def save(self, *args, **kwargs):
         from .roles import role_group  # the role group is part of the membership's identity
 
         self.group = role_group(self.organization, self.role)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.organization_id and self.role:
+            allowed = ROLES_BY_KIND.get(self.organization.kind, set())
+            if self.role not in allowed:
+                raise ValidationError({"role": _("이 기관 유형에는 해당 역할을 둘 수 없습니다.")})
+        if self.approved_on and not self.approval_expires_on:
+            raise ValidationError(
+                {"approval_expires_on": _("취급 승인에는 만료일이 있어야 합니다.")}
+            )
 
     def is_current(self, day: date | None = None) -> bool:
         day = day or today()

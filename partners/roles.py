@@ -33,9 +33,7 @@ def sync_user_groups(user: User) -> None:
     wanted = set(
         Membership.objects.filter(user=user, active=True).values_list("group_id", flat=True)
     )
-    role_groups = set(
-        user.groups.filter(role__isnull=False).values_list("id", flat=True)
-    )
+    role_groups = set(user.groups.filter(role__isnull=False).values_list("id", flat=True))
     stale = role_groups - wanted
     missing = wanted - role_groups
     if stale:

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from partners.choices import OrganizationKind, Role
+from partners.choices import Role
 from partners.models import Organization, User
 from tests import factories
 
@@ -96,5 +96,4 @@ def world(db) -> World:
         f.MembershipFactory(user=user, organization=org, role=role)
         w.users[username] = user
     w.users["admin"] = f.UserFactory(username="admin", is_staff=True, is_superuser=True)
-    assert OrganizationKind.SCHOOL == school.kind
     return w
