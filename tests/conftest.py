@@ -62,9 +62,13 @@ def world(db) -> World:
     f = factories
     province = f.ProvincialOfficeFactory(code="B10", name="서울특별시교육청")
     borough = f.BoroughFactory(code="LG-11545", name="금천구", region_code="11545")
-    nambu = f.DistrictOfficeFactory(code="B10-NAMBU", name="서울특별시남부교육지원청", parent=province)
+    nambu = f.DistrictOfficeFactory(
+        code="B10-NAMBU", name="서울특별시남부교육지원청", parent=province
+    )
     nambu.covers.add(borough)
-    bukbu = f.DistrictOfficeFactory(code="B10-BUKBU", name="서울특별시북부교육지원청", parent=province)
+    bukbu = f.DistrictOfficeFactory(
+        code="B10-BUKBU", name="서울특별시북부교육지원청", parent=province
+    )
     school = f.SchoolFactory(code="S0001", name="이음초등학교", parent=nambu, region_code="11545")
     other_school = f.SchoolFactory(code="S0003", name="한빛초등학교", parent=bukbu)
     partner_org = f.OrganizationFactory(

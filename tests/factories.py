@@ -75,12 +75,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(SchoolFactory)
     role = "teacher"
     approved_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
-    approval_expires_on = factory.LazyFunction(
-        lambda: timezone.localdate() + timedelta(days=335)
-    )
-    training_completed_on = factory.LazyFunction(
-        lambda: timezone.localdate() - timedelta(days=60)
-    )
+    approval_expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=335))
+    training_completed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=60))
 
 
 class AgreementFactory(factory.django.DjangoModelFactory):
