@@ -1,0 +1,173 @@
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partners.authentication import login_with_lockout
+from partners.choices import Domain, OrganizationKind
+from partners.models import ApiToken, Membership, Organization, Service, User
+
+from . import hsds
+from .authentication import BearerTokenAuthentication
+from .serializers import (
+    MeSerializer,
+    OrganizationSerializer,
+    ServiceSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+class Locked(exceptions.Throttled):
+    default_code = "locked"
+
+
+class TokenView(APIView):
+    """POST exchanges a username and password for a bearer token; DELETE revokes the token
+    presented. Failed attempts count towards the same lockout as the login page."""
+
+    def _exchanging(self) -> bool:
+        request = getattr(self, "request", None)
+        return request is not None and request.method == "POST"
+
+    def get_authenticators(self):
+        # The POST is the credential exchange itself: no session, so no CSRF to satisfy.
+        return [] if self._exchanging() else [BearerTokenAuthentication()]
+
+    def get_permissions(self):
+        return [AllowAny()] if self._exchanging() else [IsAuthenticated()]
+
+    def get_authenticate_header(self, request):
+        # Wrong credentials stay a 401 with the challenge, even though POST authenticates no one.
+        return BearerTokenAuthentication.keyword
+
+    @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer}, auth=[])
+    def post(self, request):
+        credentials = TokenRequestSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        result = login_with_lockout(
+            request._request,
+            credentials.validated_data["username"],
+            credentials.validated_data["password"],
+        )
+        if result.locked:
+            wait = max(1, int((result.locked_until - timezone.now()).total_seconds()))
+            raise Locked(wait=wait, detail=result.message)
+        if result.user is None or not result.user.is_active:
+            raise exceptions.AuthenticationFailed(result.message)
+        token, key = ApiToken.issue(result.user)
+        return Response(
+            TokenSerializer({"token": key, "expires_at": token.expires_at}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        token = request.auth
+        if isinstance(token, ApiToken):
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        memberships = Membership.objects.filter(user=request.user).select_related("organization")
+        user = User.objects.prefetch_related(Prefetch("memberships", memberships)).get(
+            pk=request.user.pk
+        )
+        return Response(MeSerializer(user).data)
+
+
+class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The directory of organisations; public to every signed-in user (no personal data)."""
+
+    serializer_class = OrganizationSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", enum=OrganizationKind.values),
+            OpenApiParameter("q", description=_("기관명 또는 코드")),
+            OpenApiParameter("covers", description=_("이 자치구(행정표준코드)에서 활동하는 기관")),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        orgs = Organization.objects.filter(active=True).prefetch_related("covers", "serves")
+        params = self.request.query_params
+        kind = params.get("kind")
+        if kind:
+            if kind not in OrganizationKind.values:
+                raise exceptions.ValidationError({"kind": [_("알 수 없는 기관 유형입니다.")]})
+            orgs = orgs.filter(kind=kind)
+        if params.get("q"):
+            q = params["q"].strip()
+            orgs = orgs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+        if params.get("covers"):
+            orgs = orgs.filter(
+                pk__in=Organization.objects.active_in_borough(params["covers"]).values("pk")
+            )
+        return orgs.order_by("kind", "name")
+
+
+class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Partner services; `hsds/` exports the same selection as Open Referral HSDS JSON."""
+
+    serializer_class = ServiceSerializer
+
+    def get_queryset(self):
+        services = (
+            Service.objects.filter(active=True)
+            .select_related("organization")
+            .prefetch_related("boroughs")
+        )
+        params = self.request.query_params
+        domain = params.get("domain")
+        if domain:
+            if domain not in Domain.values:
+                raise exceptions.ValidationError({"domain": [_("알 수 없는 지원 영역입니다.")]})
+            # JSON-list membership that works on SQLite (no JSON contains) and PostgreSQL alike;
+            # codes are [a-z_] only, so the quoted match cannot hit a longer code.
+            services = services.filter(domains__icontains=f'"{domain}"')
+        if params.get("borough"):
+            services = services.filter(boroughs__region_code=params["borough"])
+        if params.get("q"):
+            q = params["q"].strip()
+            services = services.filter(
+                Q(name__icontains=q)
+                | Q(description__icontains=q)
+                | Q(organization__name__icontains=q)
+            )
+        return services.distinct().order_by("organization__name", "name")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("domain", enum=Domain.values),
+            OpenApiParameter("borough", description=_("행정표준코드(시군구)")),
+            OpenApiParameter("q"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "HsdsExport",
+            {
+                "hsds_version": serializers.CharField(),
+                "services": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
+    @action(detail=False, pagination_class=None)
+    def hsds(self, request):
+        """The filtered directory as one Open Referral HSDS document (not paginated)."""
+        return Response(hsds.export(self.get_queryset()))
