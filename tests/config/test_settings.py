@@ -16,7 +16,7 @@ TLS_ONLY_WARNINGS = {"security.W021"}
 def run_manage(*args, **env):
     # Start from the real environment without the test suite's own opt-outs (tests/settings.py).
     unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"}
-    unset |= {"SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    unset |= {"SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     base["DJANGO_SETTINGS_MODULE"] = "config.settings"
     base.update(env)

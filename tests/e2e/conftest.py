@@ -1,21 +1,20 @@
-import os
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls in fixtures
-# are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("browser tests need the system Chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
+    # Playwright's sync API runs an event loop in the test thread while the browser lives;
+    # Django's ORM calls in fixtures are still plain synchronous calls. Only for this module.
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
