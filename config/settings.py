@@ -188,6 +188,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per concept where several models have a field of the same name.
+    "ENUM_NAME_OVERRIDES": {
+        "DomainEnum": "partners.choices.Domain",
+        "OrganizationKindEnum": "partners.choices.OrganizationKind",
+        "TriageDecisionEnum": "casework.models.cases.Concern.Triage",
+        "DecisionKindEnum": "casework.models.planning.Decision.Kind",
+        "MeetingKindEnum": "casework.models.planning.Meeting.Kind",
+        "NoteKindEnum": "casework.models.records.Note.Kind",
+        "IdentificationSourceEnum": "casework.models.cases.IdentificationSource",
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

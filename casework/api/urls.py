@@ -1,5 +1,49 @@
 """Casework API routes (API.md), mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views as v
+
+urlpatterns = [
+    path("students/", v.StudentListCreate.as_view(), name="api-students"),
+    path("students/<uuid:pk>/", v.StudentDetail.as_view(), name="api-student"),
+    path("concerns/", v.ConcernListCreate.as_view(), name="api-concerns"),
+    path("concerns/<uuid:pk>/triage/", v.ConcernTriage.as_view(), name="api-concern-triage"),
+    path("cases/", v.CaseListCreate.as_view(), name="api-cases"),
+    path("cases/<uuid:pk>/", v.CaseDetail.as_view(), name="api-case"),
+    path("cases/<uuid:pk>/transition/", v.CaseTransition.as_view(), name="api-case-transition"),
+    path("cases/<uuid:pk>/team/", v.CaseTeam.as_view(), name="api-case-team"),
+    path(
+        "cases/<uuid:pk>/team/<uuid:user_id>/",
+        v.CaseTeamMember.as_view(),
+        name="api-case-team-member",
+    ),
+    path("cases/<uuid:pk>/notes/", v.CaseNotes.as_view(), name="api-case-notes"),
+    path("cases/<uuid:pk>/assessments/", v.CaseAssessments.as_view(), name="api-case-assessments"),
+    path("cases/<uuid:pk>/consents/", v.CaseConsents.as_view(), name="api-case-consents"),
+    path("cases/<uuid:pk>/plans/", v.CasePlans.as_view(), name="api-case-plans"),
+    path("cases/<uuid:pk>/history/", v.CaseHistory.as_view(), name="api-case-history"),
+    path("cases/<uuid:pk>/timeline/", v.CaseTimeline.as_view(), name="api-case-timeline"),
+    path("plans/<uuid:pk>/", v.PlanDetail.as_view(), name="api-plan"),
+    path("plans/<uuid:pk>/submit/", v.PlanAction.as_view(action="submit"), name="api-plan-submit"),
+    path(
+        "plans/<uuid:pk>/approve/", v.PlanAction.as_view(action="approve"), name="api-plan-approve"
+    ),
+    path("plans/<uuid:pk>/return/", v.PlanAction.as_view(action="return"), name="api-plan-return"),
+    path(
+        "plans/<uuid:pk>/interventions/",
+        v.PlanInterventions.as_view(),
+        name="api-plan-interventions",
+    ),
+    path(
+        "interventions/<uuid:pk>/logs/", v.InterventionLogs.as_view(), name="api-intervention-logs"
+    ),
+    path("instruments/", v.InstrumentList.as_view(), name="api-instruments"),
+    path("meetings/", v.MeetingListCreate.as_view(), name="api-meetings"),
+    path("notifications/", v.NotificationList.as_view(), name="api-notifications"),
+    path(
+        "notifications/<uuid:pk>/read/",
+        v.NotificationRead.as_view(),
+        name="api-notification-read",
+    ),
+]

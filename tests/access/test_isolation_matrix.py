@@ -105,6 +105,72 @@ ROUTES: dict[str, Route] = {
     "service-hsds": Route(expect=api_signed_in()),
     "api-schema": Route(expect={"*": 200}),
     "api-docs": Route(expect={"*": 200}),
+    # --- Casework API: every object belongs to 이음초등학교, foreign to the roles below ----------
+    # The owner school's coordinator sees it; everyone else gets 404 (DESIGN.md §5).
+    **{
+        name: Route(
+            kwargs=kwargs,
+            method=method,
+            data=data,
+            expect={"anonymous": 401, "coordinator": ok, "*": 404, **(rest[0] if rest else {})},
+        )
+        for name, kwargs, method, data, ok, *rest in [
+            # The school's teacher sees the roster (name, grade, class only).
+            (
+                "api-student",
+                lambda w: {"pk": w.case.student_id},
+                "get",
+                None,
+                200,
+                {"teacher": 200},
+            ),
+            ("api-case", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-team", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-notes", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-assessments", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-consents", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-plans", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-history", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-timeline", lambda w: {"pk": w.case.pk}, "get", None, 200),
+            ("api-case-transition", lambda w: {"pk": w.case.pk}, "post", {"to": "nowhere"}, 400),
+            (
+                "api-case-team-member",
+                lambda w: {"pk": w.case.pk, "user_id": w.users["teacher"].pk},
+                "delete",
+                None,
+                409,
+            ),
+            ("api-plan", lambda w: {"pk": w.plan.pk}, "patch", {"version": 0}, 409),
+            ("api-plan-submit", lambda w: {"pk": w.plan.pk}, "post", {"version": 0}, 409),
+            ("api-plan-approve", lambda w: {"pk": w.plan.pk}, "post", {"version": 0}, 403),
+            ("api-plan-return", lambda w: {"pk": w.plan.pk}, "post", {"reason": "r"}, 403),
+            ("api-plan-interventions", lambda w: {"pk": w.plan.pk}, "post", {}, 400),
+            ("api-intervention-logs", lambda w: {"pk": w.intervention.pk}, "post", {}, 400),
+            # The teacher raised this concern, so sees it; triage itself is the coordinator's.
+            (
+                "api-concern-triage",
+                lambda w: {"pk": w.concern.pk},
+                "post",
+                {},
+                400,
+                {"teacher": 400},
+            ),
+        ]
+    },
+    # Lists answer 200 to every signed-in user, holding only what each may see (tested in
+    # tests/casework/api: a foreign coordinator's list is empty).
+    "api-students": Route(expect=api_signed_in()),
+    "api-concerns": Route(expect=api_signed_in()),
+    "api-cases": Route(expect=api_signed_in()),
+    "api-meetings": Route(expect=api_signed_in()),
+    "api-instruments": Route(expect=api_signed_in()),
+    "api-notifications": Route(expect=api_signed_in()),
+    "api-notification-read": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.notification.pk},
+        expect={"anonymous": 401, "coordinator": 200, "*": 404},
+        note="only the recipient's own notification",
+    ),
     # --- Language switch ----------------------------------------------------------------------
     "set_language": Route(method="post", data={"language": "en", "next": "/"}, expect={"*": 302}),
 }
@@ -179,9 +245,44 @@ ROUTE_TABLE = {key: (pattern, entry) for key, pattern, entry in iter_routes()}
 ROUTE_KEYS = [key for key in route_keys() if entry_for(key) is not None]
 
 
+@pytest.fixture
+def casework(world):
+    """One case of 이음초등학교 with a draft plan, an intervention, an open concern and a
+    notification for its coordinator: the foreign objects the matrix points at."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from casework.models import Notification
+    from casework.workflows import intake, lifecycle, planning
+    from tests.factories import StudentFactory
+
+    today = timezone.localdate()
+    world.case = intake.open_case(
+        by=world["coordinator"], student=StudentFactory(school=world.school), difficulties=[]
+    )
+    world.case = lifecycle.transition_case(world.case, by=world["coordinator"], to="reviewing")
+    world.plan = planning.create_plan(
+        world.case,
+        by=world["coordinator"],
+        goals=["g"],
+        starts_on=today,
+        review_on=today + timedelta(days=30),
+    )
+    world.intervention = planning.add_intervention(
+        world.plan, by=world["coordinator"], domain="counselling", support_type="counselling"
+    )
+    world.concern = intake.raise_concern(
+        by=world["teacher"], student=StudentFactory(school=world.school), difficulties=["health"]
+    )
+    world.notification = Notification.objects.filter(recipient=world["coordinator"]).first()
+    return world
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ROUTE_KEYS)
-def test_isolation_matrix(world, key):
+def test_isolation_matrix(casework, key):
+    world = casework
     """Every role in ROLES against one route; the failure message lists every role that got the
     wrong answer."""
     route = entry_for(key)

@@ -1,0 +1,579 @@
+"""Casework API views (API.md). Thin: look objects up through the access selectors (invisible
+means 404), parse with a serializer, call one workflow, log the read, answer."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework import access, audit, instruments, selectors
+from casework.models import (
+    Case,
+    CaseMember,
+    Intervention,
+    Meeting,
+    Notification,
+    SupportPlan,
+)
+from casework.workflows import intake, lifecycle, planning, records, students, team
+from partners.choices import Role
+from partners.models import Organization, User
+
+from . import serializers as s
+
+FULL_STUDENT_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
+
+
+def log_read(request, action, object_type, objects, *, case=None, student=None):
+    """One access event per request (DESIGN.md §6): a list logs the ids it returned."""
+    audit.record_access(
+        request.user,
+        action,
+        object_type,
+        objects,
+        case=case,
+        student=student,
+        request=request._request,
+    )
+
+
+def visible_case(request, pk, perm=access.VIEW_CASE) -> Case:
+    case = access.visible_cases(request.user).filter(pk=pk).first()
+    if case is None:
+        raise exceptions.NotFound()
+    return case
+
+
+def list_action(request) -> str:
+    return "search" if request.query_params.get("q") else "list"
+
+
+class PaginatedReadMixin:
+    def paginated(
+        self, request, queryset, serializer_class, *, object_type, case=None, context=None
+    ):
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        log_read(request, list_action(request), object_type, rows, case=case)
+        data = serializer_class(rows, many=True, context=context or {}).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+# --- Students ---------------------------------------------------------------------------------
+
+
+class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.StudentSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.roster(
+            self.request.user,
+            school=params.get("school"),
+            q=params.get("q"),
+            grade=params.get("grade"),
+            class_no=params.get("class_no"),
+        ).prefetch_related("guardians")
+
+    @extend_schema(operation_id="students_list", responses=s.StudentSerializer(many=True))
+    def get(self, request):
+        students_qs = self.get_queryset()
+        page = self.paginate_queryset(students_qs)
+        full_schools = set(
+            access.current_memberships(request.user)
+            .filter(role__in=FULL_STUDENT_ROLES)
+            .values_list("organization_id", flat=True)
+        )
+        by_case = set(
+            access.visible_cases(request.user)
+            .filter(student__in=[st.pk for st in page])
+            .values_list("student_id", flat=True)
+        )
+        data = [
+            (
+                s.StudentSerializer
+                if st.school_id in full_schools or st.pk in by_case
+                else s.RosterStudentSerializer
+            )(st).data
+            for st in page
+        ]
+        log_read(request, list_action(request), "student", page)
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=s.StudentSerializer, responses={201: s.StudentSerializer})
+    def post(self, request):
+        body = s.StudentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        school = self._school(request)
+        data = dict(body.validated_data)
+        guardians = data.pop("guardians", [])
+        student = students.create_student(
+            by=request.user, school=school, guardians=guardians, **data
+        )
+        return Response(s.StudentSerializer(student).data, status=status.HTTP_201_CREATED)
+
+    def _school(self, request) -> Organization:
+        schools = Organization.objects.filter(
+            pk__in=access.current_memberships(request.user)
+            .filter(role=Role.COORDINATOR)
+            .values("organization_id")
+        )
+        wanted = request.data.get("school") or request.query_params.get("school")
+        if wanted:
+            schools = schools.filter(pk=wanted)
+        found = list(schools[:2])
+        if not found:
+            raise exceptions.PermissionDenied(_("학생은 학교의 담당자가 등록합니다."))
+        if len(found) > 1:
+            raise exceptions.ValidationError({"school": [_("학교를 지정해 주세요.")]})
+        return found[0]
+
+
+class StudentDetail(APIView):
+    @extend_schema(responses=s.StudentSerializer)
+    def get(self, request, pk):
+        student = get_object_or_404(
+            access.visible_students(request.user).prefetch_related("guardians"), pk=pk
+        )
+        log_read(request, "view", "student", [student], student=student)
+        if selectors.is_roster_only(request.user, student):
+            return Response(s.RosterStudentSerializer(student).data)
+        return Response(s.StudentSerializer(student).data)
+
+
+# --- Concerns ---------------------------------------------------------------------------------
+
+
+class ConcernListCreate(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.ConcernSerializer
+
+    def get(self, request):
+        concerns = selectors.visible_concerns(request.user).order_by("-created_at")
+        if request.query_params.get("status"):
+            concerns = concerns.filter(status=request.query_params["status"])
+        return self.paginated(request, concerns, s.ConcernSerializer, object_type="concern")
+
+    @extend_schema(request=s.ConcernCreateSerializer, responses={201: s.ConcernSerializer})
+    def post(self, request):
+        body = s.ConcernCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        student = access.visible_students(request.user).filter(pk=data["student"]).first()
+        if student is None:
+            raise exceptions.ValidationError({"student": [_("볼 수 있는 학생이 아닙니다.")]})
+        concern = intake.raise_concern(
+            by=request.user,
+            student=student,
+            difficulties=data["difficulties"],
+            description=data["description"],
+            urgency=data["urgency"],
+        )
+        return Response(s.ConcernSerializer(concern).data, status=status.HTTP_201_CREATED)
+
+
+class ConcernTriage(APIView):
+    @extend_schema(request=s.TriageSerializer, responses=s.ConcernSerializer)
+    def post(self, request, pk):
+        concern = get_object_or_404(selectors.visible_concerns(request.user), pk=pk)
+        body = s.TriageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = None
+        if body.validated_data.get("case"):
+            case = visible_case(request, body.validated_data["case"])
+        concern = intake.triage_concern(
+            concern,
+            by=request.user,
+            decision=body.validated_data["decision"],
+            case=case,
+            reason=body.validated_data["reason"],
+        )
+        return Response(s.ConcernSerializer(concern).data)
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+
+def with_team(cases):
+    return cases.prefetch_related(
+        Prefetch(
+            "members",
+            queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
+            to_attr="active_members",
+        )
+    )
+
+
+class CaseListCreate(generics.GenericAPIView):
+    serializer_class = s.CaseSerializer
+
+    @extend_schema(operation_id="cases_list", responses=s.CaseSerializer(many=True))
+    def get(self, request):
+        params = request.query_params
+        cases = with_team(
+            selectors.case_list(
+                request.user,
+                status=params.get("status"),
+                risk_level=params.get("risk_level"),
+                difficulty=params.get("difficulty"),
+                q=params.get("q"),
+                school=params.get("school"),
+                mine=params.get("mine") == "1",
+            )
+        )
+        page = self.paginate_queryset(cases)
+        checker = access.AccessChecker(request.user)
+        checker.prefetch(page)
+        log_read(request, list_action(request), "case", page)
+        data = s.CaseSerializer(page, many=True, context={"checker": checker}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseSerializer})
+    def post(self, request):
+        body = s.CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        student = access.visible_students(request.user).filter(pk=data.pop("student")).first()
+        if student is None:
+            raise exceptions.ValidationError({"student": [_("볼 수 있는 학생이 아닙니다.")]})
+        case = intake.open_case(by=request.user, student=student, **data)
+        checker = access.AccessChecker(request.user)
+        return Response(
+            s.CaseSerializer(case, context={"checker": checker}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CaseDetail(APIView):
+    def _respond(self, request, case):
+        checker = access.AccessChecker(request.user)
+        return Response(s.CaseSerializer(case, context={"checker": checker}).data)
+
+    @extend_schema(responses=s.CaseSerializer)
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        log_read(request, "view", "case", [case], case=case, student=case.student)
+        return self._respond(request, case)
+
+    @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseSerializer)
+    def patch(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.CaseUpdateSerializer(data=request.data, partial=False)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        version = data.pop("version")
+        reason = data.pop("reason", "")
+        case = records.update_case(case, by=request.user, version=version, reason=reason, **data)
+        return self._respond(request, case)
+
+
+class CaseTransition(APIView):
+    @extend_schema(request=s.TransitionSerializer, responses=s.CaseSerializer)
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = lifecycle.transition_case(case, by=request.user, **body.validated_data)
+        checker = access.AccessChecker(request.user)
+        return Response(s.CaseSerializer(case, context={"checker": checker}).data)
+
+
+class CaseTeam(APIView):
+    @extend_schema(responses=s.TeamMemberSerializer(many=True))
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        members = case.members.filter(removed_at__isnull=True).select_related("user")
+        log_read(request, "list", "case_team", members, case=case)
+        return Response(s.TeamMemberSerializer(members, many=True).data)
+
+    @extend_schema(request=s.TeamAddSerializer, responses={201: s.TeamMemberSerializer})
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.TeamAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = User.objects.filter(pk=body.validated_data["user"], is_active=True).first()
+        if user is None:
+            raise exceptions.ValidationError({"user": [_("알 수 없는 사용자입니다.")]})
+        member = team.add_team_member(
+            case, by=request.user, user=user, role=body.validated_data["role"]
+        )
+        return Response(s.TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class CaseTeamMember(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk, user_id):
+        case = visible_case(request, pk)
+        user = get_object_or_404(User, pk=user_id)
+        team.remove_team_member(case, by=request.user, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CaseNotes(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.NoteSerializer
+
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        notes = access.visible_notes(request.user, case).select_related("author")
+        return self.paginated(request, notes, s.NoteSerializer, object_type="note", case=case)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.NoteSerializer})
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        amends = data.pop("amends", None)
+        if (
+            amends is not None
+            and not access.visible_notes(request.user, case).filter(pk=amends.pk).exists()
+        ):
+            raise exceptions.ValidationError({"amends": [_("정정할 기록을 찾을 수 없습니다.")]})
+        note = records.add_note(case, by=request.user, amends=amends, **data)
+        return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAssessments(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.AssessmentSerializer
+
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        rows = case.assessments.select_related("assessed_by")
+        return self.paginated(
+            request, rows, s.AssessmentSerializer, object_type="assessment", case=case
+        )
+
+    @extend_schema(request=s.AssessmentSerializer, responses={201: s.AssessmentSerializer})
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        instrument = request.data.get("instrument")
+        answers = request.data.get("answers")
+        if not instrument or not isinstance(answers, dict):
+            raise exceptions.ValidationError({"answers": [_("평가 도구와 응답을 보내 주세요.")]})
+        assessment = records.record_assessment(
+            case, by=request.user, instrument=instrument, answers=answers
+        )
+        return Response(s.AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+
+
+class InstrumentList(APIView):
+    """Assessment instruments, so a client can render the checklist."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(list(instruments.instruments().values()))
+
+
+class CaseConsents(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.ConsentSerializer
+
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        return self.paginated(
+            request, case.consents.all(), s.ConsentSerializer, object_type="consent", case=case
+        )
+
+    @extend_schema(request=s.ConsentSerializer, responses={201: s.ConsentSerializer})
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.ConsentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        consent = records.record_consent(case, by=request.user, **body.validated_data)
+        return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+def plans_of(case):
+    return case.plans.select_related("approved_by").prefetch_related("interventions__logs")
+
+
+class CasePlans(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.PlanSerializer
+
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        return self.paginated(
+            request, plans_of(case), s.PlanSerializer, object_type="plan", case=case
+        )
+
+    @extend_schema(request=s.PlanSerializer, responses={201: s.PlanSerializer})
+    def post(self, request, pk):
+        case = visible_case(request, pk)
+        body = s.PlanSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        plan = planning.create_plan(case, by=request.user, **body.validated_data)
+        return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+def visible_plan(request, pk) -> SupportPlan:
+    plan = (
+        SupportPlan.objects.filter(pk=pk, case__in=access.visible_cases(request.user).values("pk"))
+        .select_related("case")
+        .first()
+    )
+    if plan is None:
+        raise exceptions.NotFound()
+    return plan
+
+
+class PlanDetail(APIView):
+    @extend_schema(request=s.PlanUpdateSerializer, responses=s.PlanSerializer)
+    def patch(self, request, pk):
+        plan = visible_plan(request, pk)
+        body = s.PlanUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        plan = planning.update_plan(plan, by=request.user, version=data.pop("version"), **data)
+        return Response(s.PlanSerializer(plan).data)
+
+
+class PlanAction(APIView):
+    action = None  # "submit", "approve" or "return"
+
+    @extend_schema(request=s.VersionSerializer, responses=s.PlanSerializer)
+    def post(self, request, pk):
+        plan = visible_plan(request, pk)
+        if self.action == "return":
+            body = s.ReasonSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            plan = planning.return_plan(plan, by=request.user, reason=body.validated_data["reason"])
+        else:
+            body = s.VersionSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            workflow = planning.submit_plan if self.action == "submit" else planning.approve_plan
+            plan = workflow(plan, by=request.user, version=body.validated_data.get("version"))
+        return Response(s.PlanSerializer(plan).data)
+
+
+class PlanInterventions(APIView):
+    @extend_schema(request=s.InterventionSerializer, responses={201: s.InterventionSerializer})
+    def post(self, request, pk):
+        plan = visible_plan(request, pk)
+        body = s.InterventionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        intervention = planning.add_intervention(
+            plan,
+            by=request.user,
+            domain=data.pop("domain"),
+            support_type=data.pop("support_type"),
+            **data,
+        )
+        return Response(s.InterventionSerializer(intervention).data, status=status.HTTP_201_CREATED)
+
+
+class InterventionLogs(APIView):
+    @extend_schema(request=s.ServiceLogSerializer, responses={201: s.ServiceLogSerializer})
+    def post(self, request, pk):
+        intervention = (
+            Intervention.objects.filter(
+                pk=pk, plan__case__in=access.visible_cases(request.user).values("pk")
+            )
+            .select_related("plan__case")
+            .first()
+        )
+        if intervention is None:
+            raise exceptions.NotFound()
+        body = s.ServiceLogSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        log = planning.log_service(intervention, by=request.user, **body.validated_data)
+        return Response(s.ServiceLogSerializer(log).data, status=status.HTTP_201_CREATED)
+
+
+# --- Meetings ---------------------------------------------------------------------------------
+
+
+class MeetingListCreate(PaginatedReadMixin, generics.GenericAPIView):
+    serializer_class = s.MeetingSerializer
+
+    def get(self, request):
+        orgs = access.current_memberships(request.user).values("organization_id")
+        meetings = (
+            Meeting.objects.filter(organization_id__in=orgs)
+            .prefetch_related("attendees", "decisions")
+            .order_by("-held_on", "-created_at")
+        )
+        page = self.paginate_queryset(meetings)
+        case_ids = {d.case_id for m in page for d in m.decisions.all()}
+        visible = set(
+            access.visible_cases(request.user).filter(pk__in=case_ids).values_list("pk", flat=True)
+        )
+        log_read(request, "list", "meeting", page)
+        data = s.MeetingSerializer(page, many=True, context={"visible_case_ids": visible}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=s.MeetingCreateSerializer, responses={201: s.MeetingSerializer})
+    def post(self, request):
+        body = s.MeetingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        organization = Organization.objects.filter(
+            pk=data["organization"],
+            pk__in=access.current_memberships(request.user).values("organization_id"),
+        ).first()
+        if organization is None:
+            raise exceptions.ValidationError(
+                {"organization": [_("소속 기관의 회의만 기록할 수 있습니다.")]}
+            )
+        attendees = list(User.objects.filter(pk__in=data["attendees"]))
+        decisions = []
+        for item in data["decisions"]:
+            decisions.append({**item, "case": visible_case(request, item["case"])})
+        meeting = lifecycle.record_meeting(
+            by=request.user,
+            organization=organization,
+            kind=data["kind"],
+            held_on=data["held_on"],
+            attendees=attendees,
+            guests=data["guests"],
+            minutes=data["minutes"],
+            decisions=decisions,
+        )
+        visible = {d["case"].pk for d in decisions}
+        return Response(
+            s.MeetingSerializer(meeting, context={"visible_case_ids": visible}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# --- History, timeline, notifications ---------------------------------------------------------
+
+
+class CaseHistory(APIView):
+    @extend_schema(responses=s.HistoryEntrySerializer(many=True))
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        log_read(request, "view", "case_history", [case], case=case)
+        return Response(s.HistoryEntrySerializer(audit.case_history(case), many=True).data)
+
+
+class CaseTimeline(generics.GenericAPIView):
+    serializer_class = s.TimelineEntrySerializer
+
+    def get(self, request, pk):
+        case = visible_case(request, pk)
+        log_read(request, "view", "case_timeline", [case], case=case)
+        page = self.paginate_queryset(audit.case_timeline(case))
+        return self.get_paginated_response(s.TimelineEntrySerializer(page, many=True).data)
+
+
+class NotificationList(generics.ListAPIView):
+    serializer_class = s.NotificationSerializer
+
+    def get_queryset(self):
+        rows = Notification.objects.filter(recipient=self.request.user)
+        if self.request.query_params.get("unread") == "1":
+            rows = rows.filter(read_at__isnull=True)
+        return rows.order_by("-created_at")
+
+
+class NotificationRead(APIView):
+    @extend_schema(request=None, responses=s.NotificationSerializer)
+    def post(self, request, pk):
+        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        return Response(s.NotificationSerializer(notification).data)
