@@ -443,3 +443,23 @@ class TimelineEntrySerializer(serializers.Serializer):
     summary = serializers.CharField()
     user_name = serializers.CharField()
     detail = serializers.JSONField()
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    file_name = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+    result = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    school = serializers.UUIDField(required=False)

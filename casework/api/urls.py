@@ -7,6 +7,8 @@ from . import views as v
 urlpatterns = [
     path("students/", v.StudentListCreate.as_view(), name="api-students"),
     path("students/<uuid:pk>/", v.StudentDetail.as_view(), name="api-student"),
+    path("students/import/", v.StudentImport.as_view(), name="api-student-import"),
+    path("jobs/<uuid:pk>/", v.JobDetail.as_view(), name="api-job"),
     path("concerns/", v.ConcernListCreate.as_view(), name="api-concerns"),
     path("concerns/<uuid:pk>/triage/", v.ConcernTriage.as_view(), name="api-concern-triage"),
     path("cases/", v.CaseListCreate.as_view(), name="api-cases"),

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,11 +16,12 @@ from casework.models import (
     Case,
     CaseMember,
     Intervention,
+    Job,
     Meeting,
     Notification,
     SupportPlan,
 )
-from casework.workflows import intake, lifecycle, planning, records, students, team
+from casework.workflows import intake, lifecycle, planning, records, roster, students, team
 from partners.choices import Role
 from partners.models import Organization, User
 
@@ -66,6 +68,24 @@ class PaginatedReadMixin:
 # --- Students ---------------------------------------------------------------------------------
 
 
+def coordinator_school(request) -> Organization:
+    """The school a coordinator acts for: their only one, or the one they name."""
+    schools = Organization.objects.filter(
+        pk__in=access.current_memberships(request.user)
+        .filter(role=Role.COORDINATOR)
+        .values("organization_id")
+    )
+    wanted = request.data.get("school") or request.query_params.get("school")
+    if wanted:
+        schools = schools.filter(pk=wanted)
+    found = list(schools[:2])
+    if not found:
+        raise exceptions.PermissionDenied(_("학생은 학교의 담당자가 등록합니다."))
+    if len(found) > 1:
+        raise exceptions.ValidationError({"school": [_("학교를 지정해 주세요.")]})
+    return found[0]
+
+
 class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
     serializer_class = s.StudentSerializer
 
@@ -108,29 +128,13 @@ class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
     def post(self, request):
         body = s.StudentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        school = self._school(request)
+        school = coordinator_school(request)
         data = dict(body.validated_data)
         guardians = data.pop("guardians", [])
         student = students.create_student(
             by=request.user, school=school, guardians=guardians, **data
         )
         return Response(s.StudentSerializer(student).data, status=status.HTTP_201_CREATED)
-
-    def _school(self, request) -> Organization:
-        schools = Organization.objects.filter(
-            pk__in=access.current_memberships(request.user)
-            .filter(role=Role.COORDINATOR)
-            .values("organization_id")
-        )
-        wanted = request.data.get("school") or request.query_params.get("school")
-        if wanted:
-            schools = schools.filter(pk=wanted)
-        found = list(schools[:2])
-        if not found:
-            raise exceptions.PermissionDenied(_("학생은 학교의 담당자가 등록합니다."))
-        if len(found) > 1:
-            raise exceptions.ValidationError({"school": [_("학교를 지정해 주세요.")]})
-        return found[0]
 
 
 class StudentDetail(APIView):
@@ -143,6 +147,36 @@ class StudentDetail(APIView):
         if selectors.is_roster_only(request.user, student):
             return Response(s.RosterStudentSerializer(student).data)
         return Response(s.StudentSerializer(student).data)
+
+
+class StudentImport(APIView):
+    """POST a CSV or XLSX roster (`?dry_run=1` validates only) → 202 with the job to watch."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=s.ImportUploadSerializer, responses={202: dict})
+    def post(self, request):
+        body = s.ImportUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        school = coordinator_school(request)
+        job = roster.start_roster_import(
+            by=request.user,
+            school=school,
+            file_name=upload.name,
+            data=upload.read(roster.MAX_BYTES + 1),
+            dry_run=request.query_params.get("dry_run") in ("1", "true"),
+        )
+        return Response({"job": str(job.pk)}, status=status.HTTP_202_ACCEPTED)
+
+
+class JobDetail(APIView):
+    """An import job of the caller's: status, progress and row errors."""
+
+    @extend_schema(responses=s.JobSerializer)
+    def get(self, request, pk):
+        job = get_object_or_404(Job, pk=pk, created_by=request.user)
+        return Response(s.JobSerializer(job).data)
 
 
 # --- Concerns ---------------------------------------------------------------------------------

@@ -164,6 +164,16 @@ ROUTES: dict[str, Route] = {
     "api-cases": Route(expect=api_signed_in()),
     "api-meetings": Route(expect=api_signed_in()),
     "api-instruments": Route(expect=api_signed_in()),
+    "api-student-import": Route(
+        method="post",
+        expect={"anonymous": 401, "*": 400},
+        note="no file: 400 for everyone; who may import is tested in test_roster_import",
+    ),
+    "api-job": Route(
+        kwargs=lambda w: {"pk": w.job.pk},
+        expect={"anonymous": 401, "coordinator": 200, "*": 404},
+        note="a job is its creator's only",
+    ),
     "api-notifications": Route(expect=api_signed_in()),
     "api-notification-read": Route(
         method="post",
@@ -253,7 +263,7 @@ def casework(world):
 
     from django.utils import timezone
 
-    from casework.models import Notification
+    from casework.models import Job, Notification
     from casework.workflows import intake, lifecycle, planning
     from tests.factories import StudentFactory
 
@@ -276,6 +286,9 @@ def casework(world):
         by=world["teacher"], student=StudentFactory(school=world.school), difficulties=["health"]
     )
     world.notification = Notification.objects.filter(recipient=world["coordinator"]).first()
+    world.job = Job.objects.create(
+        kind="roster_import", created_by=world["coordinator"], organization=world.school
+    )
     return world
 
 
