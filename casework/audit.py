@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners.models import Membership, User
 
@@ -229,15 +230,35 @@ class TimelineEntry:
     detail: dict
 
 
+def _source_labels() -> dict:
+    return {
+        "case": _("사례"),
+        "team": _("팀"),
+        "participant": _("참여 기관"),
+        "plan": _("지원 계획"),
+        "consent": _("동의"),
+        "decision": _("결정"),
+        "assessment": _("평가"),
+        "note": _("기록"),
+    }
+
+
+def _action_labels() -> dict:
+    return {"created": _("추가"), "changed": _("변경"), "deleted": _("삭제")}
+
+
 def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
     """History, referral events and access events of a case in one chronology, newest first."""
     from .models import Referral
+
+    sources, actions = _source_labels(), _action_labels()
 
     entries = [
         TimelineEntry(
             at=h.at,
             kind="history",
-            summary=f"{h.source} {h.action}" + (f": {h.reason}" if h.reason else ""),
+            summary=f"{sources.get(h.source, h.source)} {actions.get(h.action, h.action)}"
+            + (f": {h.reason}" if h.reason else ""),
             user_name=h.user_name,
             detail={
                 "source": h.source,
@@ -257,7 +278,7 @@ def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
             TimelineEntry(
                 at=row.history_date,
                 kind="referral",
-                summary=f"referral {row.kind} → {row.status}",
+                summary=f"{_('의뢰')} {row.get_kind_display()} → {row.get_status_display()}",
                 user_name=str(row.history_user) if row.history_user_id else "",
                 detail={"referral": str(row.id), "status": row.status, "kind": row.kind},
             )
@@ -269,7 +290,7 @@ def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
                 TimelineEntry(
                     at=event.occurred_at,
                     kind="access",
-                    summary=f"{event.action} {event.object_type}",
+                    summary=f"{event.get_action_display()} {event.object_type}",
                     user_name=str(event.user),
                     detail={"action": event.action, "object_type": event.object_type},
                 )

@@ -1,5 +1,15 @@
-"""Pages of the heads of school: approvals and the school overview."""
+"""Pages of the heads of school, and everyone's notifications."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import heads
+
+urlpatterns = [
+    path("approvals/", heads.approvals, name="approvals"),
+    path("approvals/<uuid:pk>/<slug:decision>/", heads.plan_decide, name="plan_decide"),
+    path("overview/", heads.school_overview, name="school_overview"),
+    path("notifications/", heads.notifications, name="notifications"),
+    path("notifications/<uuid:pk>/open/", heads.notification_open, name="notification_open"),
+    path("notifications/read-all/", heads.notifications_read_all, name="notifications_read_all"),
+    path("notifications/badge/", heads.notification_badge, name="notification_badge"),
+]

@@ -39,7 +39,7 @@ class Route:
     data: dict | None = None
     skip_roles: tuple[str, ...] = ()
     note: str = ""
-    query: str = ""
+    query: str | Callable[[World], str] = ""
     extra: dict = field(default_factory=dict)
 
     def expected(self, role: str):
@@ -181,6 +181,80 @@ ROUTES: dict[str, Route] = {
         expect={"anonymous": 401, "coordinator": 200, "*": 404},
         note="only the recipient's own notification",
     ),
+    # --- Casework pages (objects of 이음초등학교: foreign to everyone but its coordinator) -------
+    "casework:queue": Route(expect=signed_in(200), note="each sees only their own work"),
+    "casework:concern_list": Route(expect=signed_in(200), note="own or own school's only"),
+    "casework:concern_new": Route(
+        expect={
+            "anonymous": 302,
+            "teacher": 200,
+            "coordinator": 200,
+            "coordinator2": 200,
+            "*": 403,
+        },
+        note="school staff only",
+    ),
+    "casework:concern_triage": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.concern.pk},
+        expect={"anonymous": 302, "teacher": 302, "coordinator": 302, "*": 404},
+        note="the raising teacher sees it (the workflow refuses their triage); outsiders 404",
+    ),
+    "casework:case_list": Route(expect=signed_in(200), note="lists only visible cases"),
+    "casework:case_new": Route(
+        query=lambda w: f"?student={w.case.student_id}",
+        expect={"anonymous": 302, "coordinator": 200, "teacher": 403, "*": 404},
+        note="the teacher sees the roster student but may not open cases",
+    ),
+    "casework:case_detail": Route(
+        kwargs=lambda w: {"pk": w.case.pk}, expect={"anonymous": 302, "coordinator": 200, "*": 404}
+    ),
+    "casework:case_action": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.case.pk, "action": "note"},
+        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+    ),
+    "casework:meeting_list": Route(expect=signed_in(200), note="own organisations' meetings only"),
+    "casework:meeting_new": Route(
+        expect={
+            "anonymous": 302,
+            "coordinator": 200,
+            "coordinator2": 200,
+            "casemanager2": 200,
+            "*": 403,
+        },
+        note="meeting roles record meetings of their own organisation",
+    ),
+    "casework:student_list": Route(expect=signed_in(200), note="own rosters only"),
+    "casework:student_detail": Route(
+        kwargs=lambda w: {"pk": w.case.student_id},
+        expect={"anonymous": 302, "coordinator": 200, "teacher": 200, "*": 404},
+        note="the school's teacher sees roster fields only",
+    ),
+    "casework:roster_import": Route(
+        expect={"anonymous": 302, "coordinator": 200, "coordinator2": 200, "*": 403}
+    ),
+    "casework:job_detail": Route(
+        kwargs=lambda w: {"pk": w.job.pk}, expect={"anonymous": 302, "coordinator": 200, "*": 404}
+    ),
+    "casework:approvals": Route(expect=signed_in(200), note="lists only plans the user approves"),
+    "casework:plan_decide": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.plan.pk, "decision": "approve"},
+        expect={"anonymous": 302, "coordinator": 403, "*": 404},
+        note="the coordinator sees the plan but may not approve it",
+    ),
+    "casework:school_overview": Route(
+        expect={"anonymous": 302, "*": 403}, note="principal and vice-principal only"
+    ),
+    "casework:notifications": Route(expect=signed_in(200)),
+    "casework:notification_open": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.notification.pk},
+        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+    ),
+    "casework:notifications_read_all": Route(method="post", expect={"*": 302}),
+    "casework:notification_badge": Route(expect=signed_in(200)),
     # --- Language switch ----------------------------------------------------------------------
     "set_language": Route(method="post", data={"language": "en", "next": "/"}, expect={"*": 302}),
 }
@@ -234,19 +308,20 @@ GENERIC_KWARGS = {
 
 def build_path(key: str, route: Route, world: World) -> str:
     pattern, entry = ROUTE_TABLE[key]
+    query = route.query(world) if callable(route.query) else route.query
     wanted = set(entry.pattern.converters) | set(entry.pattern.regex.groupindex)
     kwargs = route.kwargs(world) if route.kwargs else {}
     for name in wanted - set(kwargs):
         kwargs[name] = GENERIC_KWARGS.get(name, "x")
     positional = entry.pattern.regex.groups - len(entry.pattern.regex.groupindex)
     if entry.name and positional:
-        return reverse(key, args=["x"] * positional) + route.query
+        return reverse(key, args=["x"] * positional) + query
     if entry.name:
-        return reverse(key, kwargs=kwargs) + route.query
+        return reverse(key, kwargs=kwargs) + query
     path = "/" + pattern.lstrip("^").rstrip("$")
     for name, value in kwargs.items():
         path = path.replace(f"<uuid:{name}>", str(value)).replace(f"<{name}>", str(value))
-    return path + route.query
+    return path + query
 
 
 ROUTE_TABLE = {key: (pattern, entry) for key, pattern, entry in iter_routes()}

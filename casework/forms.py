@@ -1,0 +1,165 @@
+"""Forms of the casework pages. They parse input; workflows decide."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partners.choices import Domain
+
+from .choices import (
+    ConsentMethod,
+    ConsentPurpose,
+    ConsentSubject,
+    Difficulty,
+    RiskLevel,
+    TeamRole,
+    Urgency,
+)
+from .models import CaseStatus, ClosureReason, Concern, Decision, Meeting, Note
+
+
+def krds(form: forms.Form) -> forms.Form:
+    """KRDS classes on every widget, so templates can render fields plainly."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            continue
+        css = "krds-form-select" if isinstance(widget, forms.Select) else "krds-input"
+        if isinstance(widget, forms.Textarea):
+            css = "krds-input textarea"
+        widget.attrs.setdefault("class", css)
+    return form
+
+
+class KrdsForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        krds(self)
+
+
+class ConcernForm(KrdsForm):
+    student = forms.UUIDField(widget=forms.HiddenInput)
+    difficulties = forms.MultipleChoiceField(
+        label=_("어려움 유형"), choices=Difficulty.choices, widget=forms.CheckboxSelectMultiple
+    )
+    urgency = forms.ChoiceField(
+        label=_("긴급도"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+    )
+    description = forms.CharField(
+        label=_("관찰한 내용"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TriageForm(KrdsForm):
+    decision = forms.ChoiceField(label=_("검토 결과"), choices=Concern.Triage.choices)
+    reason = forms.CharField(label=_("사유"), required=False)
+
+
+class CaseOpenForm(KrdsForm):
+    difficulties = forms.MultipleChoiceField(
+        label=_("어려움 유형"), choices=Difficulty.choices, widget=forms.CheckboxSelectMultiple
+    )
+    domains = forms.MultipleChoiceField(
+        label=_("지원 영역"),
+        choices=Domain.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    risk_level = forms.ChoiceField(label=_("위기 수준"), choices=RiskLevel.choices)
+    summary = forms.CharField(
+        label=_("사례 요약"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TransitionForm(KrdsForm):
+    to = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("사유"), required=False)
+    closure_reason = forms.ChoiceField(
+        label=_("종결 사유"), required=False, choices=[("", "-"), *ClosureReason.choices]
+    )
+
+
+class NoteForm(KrdsForm):
+    kind = forms.ChoiceField(label=_("종류"), choices=Note.Kind.choices)
+    confidentiality = forms.ChoiceField(label=_("공개 범위"), choices=Note.Confidentiality.choices)
+    body = forms.CharField(label=_("내용"), widget=forms.Textarea(attrs={"rows": 3}))
+    amends = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class ConsentForm(KrdsForm):
+    subject = forms.ChoiceField(label=_("동의 주체"), choices=ConsentSubject.choices)
+    guardian_name = forms.CharField(label=_("보호자 이름"), required=False)
+    relation = forms.CharField(label=_("관계"), required=False)
+    purposes = forms.MultipleChoiceField(
+        label=_("동의 목적"),
+        choices=ConsentPurpose.choices,
+        initial=[ConsentPurpose.SUPPORT],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    method = forms.ChoiceField(label=_("동의 방법"), choices=ConsentMethod.choices)
+    given_on = forms.DateField(
+        label=_("동의일"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    expires_on = forms.DateField(
+        label=_("만료일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PlanForm(KrdsForm):
+    goals = forms.CharField(
+        label=_("목표 (한 줄에 하나)"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    starts_on = forms.DateField(
+        label=_("시작일"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    ends_on = forms.DateField(
+        label=_("종료일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    review_on = forms.DateField(label=_("점검일"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_goals(self):
+        return [line.strip() for line in self.cleaned_data["goals"].splitlines() if line.strip()]
+
+
+class TeamForm(KrdsForm):
+    user = forms.ChoiceField(label=_("사람"))
+    role = forms.ChoiceField(label=_("팀 역할"), choices=TeamRole.choices)
+
+
+class MeetingForm(KrdsForm):
+    kind = forms.ChoiceField(label=_("회의 종류"), choices=Meeting.Kind.choices)
+    held_on = forms.DateField(
+        label=_("회의일"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    attendees = forms.MultipleChoiceField(
+        label=_("참석자"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    guests = forms.CharField(label=_("외부 참석자 (쉼표로 구분)"), required=False)
+    minutes = forms.CharField(
+        label=_("회의록"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    case = forms.ChoiceField(label=_("결정할 사례"), required=False)
+    decision = forms.ChoiceField(
+        label=_("결정"), required=False, choices=[("", "-"), *Decision.Kind.choices]
+    )
+    reasons = forms.CharField(label=_("결정 사유"), required=False)
+    closure_reason = forms.ChoiceField(
+        label=_("종결 사유"), required=False, choices=[("", "-"), *ClosureReason.choices]
+    )
+
+
+class ImportForm(KrdsForm):
+    file = forms.FileField(label=_("명부 파일 (CSV 또는 XLSX)"))
+    dry_run = forms.BooleanField(label=_("먼저 검사만 하기"), required=False, initial=True)
+
+
+class ReasonForm(KrdsForm):
+    reason = forms.CharField(label=_("사유"))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,559 @@
+"""Pages of the school team: the teacher's concerns, the coordinator's queue, cases, meetings,
+the roster and its import. Objects come through the access selectors (invisible → 404);
+state changes go through workflows; every page showing personal data logs one access event."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casework import access, audit, instruments, selectors
+from casework.choices import Difficulty, RiskLevel
+from casework.forms import (
+    CaseOpenForm,
+    ConcernForm,
+    ConsentForm,
+    ImportForm,
+    MeetingForm,
+    NoteForm,
+    PlanForm,
+    TeamForm,
+    TransitionForm,
+    TriageForm,
+)
+from casework.models import Case, CaseStatus, Concern, Intervention, Job, Meeting, SupportPlan
+from casework.workflows import intake, lifecycle, planning, records, roster, team
+from casework.workflows.errors import WorkflowError
+from partners.choices import Role
+from partners.models import Membership, Organization
+
+PAGE_SIZE = 25
+
+
+def log(request, action, object_type, objects, **kwargs):
+    audit.record_access(request.user, action, object_type, objects, request=request, **kwargs)
+
+
+def attempt(request, workflow, *args, **kwargs):
+    """Run a workflow; a refused guard, stale version or bad input becomes a message on the
+    page instead of an error page. Forbidden actions still answer 403."""
+    try:
+        return workflow(*args, **kwargs)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return None
+
+
+def visible_case_or_404(request, pk) -> Case:
+    case = (
+        access.visible_cases(request.user).filter(pk=pk).select_related("student", "owner").first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- The coordinator's day -------------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    work = selectors.work_queue(request.user)
+    shown = [c.student for c in work.new_concerns] + work.consents_missing + work.reviews_due
+    log(request, "list", "work_queue", shown)
+    return render(request, "casework/queue.html", {"work": work})
+
+
+# --- Concerns --------------------------------------------------------------------------------
+
+
+def _teacher_schools(user):
+    return Organization.objects.filter(
+        pk__in=access.current_memberships(user)
+        .filter(role__in=access.ROSTER_ROLES)
+        .values("organization_id")
+    )
+
+
+@login_required
+def concern_new(request):
+    if not _teacher_schools(request.user).exists():
+        raise PermissionDenied
+    if request.method == "POST":
+        form = ConcernForm(request.POST)
+        if form.is_valid():
+            student = (
+                access.visible_students(request.user)
+                .filter(pk=form.cleaned_data["student"])
+                .first()
+            )
+            if student is None:
+                raise Http404
+            concern = attempt(
+                request,
+                intake.raise_concern,
+                by=request.user,
+                student=student,
+                difficulties=form.cleaned_data["difficulties"],
+                description=form.cleaned_data["description"],
+                urgency=form.cleaned_data["urgency"],
+            )
+            if concern:
+                messages.success(
+                    request,
+                    _("%(name)s 학생에 대한 지원 요청을 보냈습니다.") % {"name": student.name},
+                )
+                return redirect("casework:concern_list")
+    else:
+        form = ConcernForm()
+    students = selectors.roster(
+        request.user,
+        q=request.GET.get("q"),
+        grade=request.GET.get("grade") or None,
+        class_no=request.GET.get("class_no") or None,
+    ).filter(school__in=_teacher_schools(request.user))[:30]
+    students = list(students)
+    log(request, "search" if request.GET.get("q") else "list", "student", students)
+    context = {"form": form, "students": students}
+    if is_htmx(request):
+        return render(request, "casework/_roster_pick.html", context)
+    return render(request, "casework/concern_new.html", context)
+
+
+@login_required
+def concern_list(request):
+    concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
+    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    log(request, "list", "concern", page)
+    triage_schools = set(
+        access.current_memberships(request.user)
+        .filter(role=Role.COORDINATOR)
+        .values_list("organization_id", flat=True)
+    )
+    open_cases = {
+        c.student_id: c
+        for c in access.visible_cases(request.user)
+        .filter(student_id__in=[c.student_id for c in page])
+        .exclude(status__in=["closed", "not_selected"])
+    }
+    return render(
+        request,
+        "casework/concern_list.html",
+        {
+            "page": page,
+            "triage_schools": triage_schools,
+            "open_cases": open_cases,
+            "triage_form": TriageForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def concern_triage(request, pk):
+    concern = get_object_or_404(selectors.visible_concerns(request.user), pk=pk)
+    form = TriageForm(request.POST)
+    if form.is_valid():
+        case = None
+        if form.cleaned_data["decision"] == Concern.Triage.ATTACH:
+            case = (
+                access.visible_cases(request.user)
+                .filter(student=concern.student)
+                .exclude(status__in=["closed", "not_selected"])
+                .first()
+            )
+        result = attempt(
+            request,
+            intake.triage_concern,
+            concern,
+            by=request.user,
+            decision=form.cleaned_data["decision"],
+            case=case,
+            reason=form.cleaned_data["reason"],
+        )
+        if result and result.case_id and result.triage == Concern.Triage.OPEN_CASE:
+            messages.success(
+                request, _("사례를 개설했습니다: %(number)s") % {"number": result.case.number}
+            )
+            return redirect("casework:case_detail", result.case_id)
+    return redirect("casework:concern_list")
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request):
+    params = request.GET
+    cases = selectors.case_list(
+        request.user,
+        status=params.get("status"),
+        risk_level=params.get("risk_level"),
+        difficulty=params.get("difficulty"),
+        q=params.get("q"),
+        mine=params.get("mine") == "1",
+    ).order_by("-updated_at")
+    page = Paginator(cases, PAGE_SIZE).get_page(params.get("page"))
+    log(request, "search" if params.get("q") else "list", "case", page)
+    context = {
+        "page": page,
+        "statuses": CaseStatus.choices,
+        "risks": RiskLevel.choices,
+        "difficulties": Difficulty.choices,
+        "params": params,
+    }
+    template = "casework/_case_rows.html" if is_htmx(request) else "casework/case_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def case_new(request):
+    student = get_object_or_404(
+        access.visible_students(request.user), pk=request.GET.get("student")
+    )
+    # A teacher sees the roster student, but opening a case is the coordinator's.
+    if access.acting_membership(request.user, student.school, [Role.COORDINATOR]) is None:
+        raise PermissionDenied
+    form = CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = attempt(
+            request, intake.open_case, by=request.user, student=student, **form.cleaned_data
+        )
+        if case:
+            return redirect("casework:case_detail", case.pk)
+    log(request, "view", "student", [student], student=student)
+    return render(request, "casework/case_new.html", {"form": form, "student": student})
+
+
+def _team_candidates(case):
+    return (
+        Membership.objects.current()
+        .filter(organization_id__in={case.owner_id, case.lead_id})
+        .select_related("user")
+    )
+
+
+@login_required
+def case_detail(request, pk):
+    try:
+        case = selectors.case_detail(request.user, pk)
+    except Case.DoesNotExist as exc:
+        raise Http404 from exc
+    checker = access.AccessChecker(request.user)
+    perms = checker.perms(case)
+    notes = list(access.visible_notes(request.user, case).select_related("author", "amends"))
+    log(request, "view", "case", [case], case=case, student=case.student)
+    team_form = TeamForm()
+    team_form.fields["user"].choices = [
+        (m.user_id, f"{m.user} ({m.get_role_display()})") for m in _team_candidates(case)
+    ]
+    instrument = instruments.instruments().get("needs_checklist")
+    transitions = sorted(lifecycle.ALLOWED.get(case.status, set()), key=CaseStatus.values.index)
+    return render(
+        request,
+        "casework/case_detail.html",
+        {
+            "case": case,
+            "perms": perms,
+            "notes": notes,
+            "transitions": [(s, CaseStatus(s).label) for s in transitions],
+            "missing": lifecycle.missing_for_activation(case)
+            if case.status == CaseStatus.SELECTED
+            else [],
+            "steps": [(s.value, s.label) for s in CaseStatus if s != CaseStatus.NOT_SELECTED],
+            "transition_form": TransitionForm(initial={"version": case.version}),
+            "note_form": NoteForm(),
+            "consent_form": ConsentForm(),
+            "plan_form": PlanForm(),
+            "team_form": team_form,
+            "instrument": instrument,
+            "instrument_items": instruments.items(instrument) if instrument else [],
+            "timeline": audit.case_timeline(case, include_access=False, limit=30),
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_action(request, pk, action):
+    """The case page's forms. Each calls one workflow and returns to the case page."""
+    case = visible_case_or_404(request, pk)
+    data = request.POST
+    form = None
+    if action == "transition":
+        form = TransitionForm(data)
+        if form.is_valid():
+            done = attempt(
+                request,
+                lifecycle.transition_case,
+                case,
+                by=request.user,
+                to=form.cleaned_data["to"],
+                reason=form.cleaned_data["reason"],
+                closure_reason=form.cleaned_data["closure_reason"] or "",
+                version=form.cleaned_data["version"],
+            )
+            if done:
+                messages.success(
+                    request,
+                    _("상태를 바꿨습니다: %(status)s") % {"status": done.get_status_display()},
+                )
+    elif action == "note":
+        form = NoteForm(data)
+        if form.is_valid():
+            amends = None
+            if form.cleaned_data["amends"]:
+                amends = (
+                    access.visible_notes(request.user, case)
+                    .filter(pk=form.cleaned_data["amends"])
+                    .first()
+                )
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "amends"}
+            attempt(request, records.add_note, case, by=request.user, amends=amends, **fields)
+    elif action == "consent":
+        form = ConsentForm(data)
+        if form.is_valid():
+            attempt(request, records.record_consent, case, by=request.user, **form.cleaned_data)
+    elif action == "plan":
+        form = PlanForm(data)
+        if form.is_valid():
+            attempt(request, planning.create_plan, case, by=request.user, **form.cleaned_data)
+    elif action in ("plan_submit",):
+        plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
+        attempt(request, planning.submit_plan, plan, by=request.user, version=data.get("version"))
+    elif action == "intervention":
+        plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
+        attempt(
+            request,
+            planning.add_intervention,
+            plan,
+            by=request.user,
+            domain=data.get("domain", ""),
+            support_type=data.get("support_type", ""),
+            description=data.get("description", ""),
+            frequency=data.get("frequency", ""),
+        )
+    elif action == "log":
+        intervention = get_object_or_404(Intervention, pk=data.get("intervention"), plan__case=case)
+        attempt(
+            request,
+            planning.log_service,
+            intervention,
+            by=request.user,
+            occurred_on=data.get("occurred_on") and _date(data["occurred_on"]),
+            duration_minutes=int(data.get("duration_minutes") or 0),
+            note=data.get("note", ""),
+        )
+    elif action == "team_add":
+        form = TeamForm(data)
+        form.fields["user"].choices = [(str(m.user_id), "") for m in _team_candidates(case)]
+        if form.is_valid():
+            user = next(
+                m.user
+                for m in _team_candidates(case)
+                if str(m.user_id) == form.cleaned_data["user"]
+            )
+            attempt(
+                request,
+                team.add_team_member,
+                case,
+                by=request.user,
+                user=user,
+                role=form.cleaned_data["role"],
+            )
+    elif action == "team_remove":
+        member = (
+            case.members.filter(user_id=data.get("user"), removed_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if member:
+            attempt(request, team.remove_team_member, case, by=request.user, user=member.user)
+    elif action == "assessment":
+        instrument = instruments.instruments()["needs_checklist"]
+        answers = {item["code"]: data.get(item["code"]) for item in instruments.items(instrument)}
+        answers = {k: v for k, v in answers.items() if v not in (None, "")}
+        attempt(
+            request,
+            records.record_assessment,
+            case,
+            by=request.user,
+            instrument="needs_checklist",
+            answers=answers,
+        )
+    else:
+        raise Http404
+    if form is not None and not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(
+                    request,
+                    f"{form.fields[field].label if field in form.fields else ''} {error}".strip(),
+                )
+    return redirect("casework:case_detail", case.pk)
+
+
+def _date(text):
+    from django.utils.dateparse import parse_date
+
+    parsed = parse_date(text)
+    if parsed is None:
+        raise ValidationError(_("날짜 형식이 올바르지 않습니다."))
+    return parsed
+
+
+# --- Meetings --------------------------------------------------------------------------------
+
+
+def _meeting_org(user):
+    return (
+        access.current_memberships(user)
+        .filter(role__in=lifecycle.MEETING_ROLES)
+        .select_related("organization")
+        .first()
+    )
+
+
+@login_required
+def meeting_list(request):
+    orgs = access.current_memberships(request.user).values("organization_id")
+    meetings = Meeting.objects.filter(organization_id__in=orgs).prefetch_related(
+        "attendees", "decisions__case"
+    )
+    page = Paginator(meetings.order_by("-held_on"), PAGE_SIZE).get_page(request.GET.get("page"))
+    visible = set(access.visible_cases(request.user).values_list("pk", flat=True)[:5000])
+    log(request, "list", "meeting", page)
+    return render(request, "casework/meeting_list.html", {"page": page, "visible": visible})
+
+
+@login_required
+def meeting_new(request):
+    membership = _meeting_org(request.user)
+    if membership is None:
+        raise PermissionDenied
+    org = membership.organization
+    form = MeetingForm(request.POST or None)
+    people = Membership.objects.current().filter(organization=org).select_related("user")
+    form.fields["attendees"].choices = [(str(m.user_id), str(m.user)) for m in people]
+    cases = list(
+        access.visible_cases(request.user)
+        .filter(owner=org)
+        .exclude(status__in=["closed", "not_selected"])
+        .select_related("student")
+    )
+    form.fields["case"].choices = [
+        ("", "-"),
+        *[(str(c.pk), f"{c.number} {c.student.name}") for c in cases],
+    ]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        decisions = []
+        if data["case"] and data["decision"]:
+            case = next(c for c in cases if str(c.pk) == data["case"])
+            decisions.append(
+                {
+                    "case": case,
+                    "decision": data["decision"],
+                    "reasons": data["reasons"],
+                    "closure_reason": data["closure_reason"],
+                }
+            )
+        attendees = [m.user for m in people if str(m.user_id) in data["attendees"]]
+        meeting = attempt(
+            request,
+            lifecycle.record_meeting,
+            by=request.user,
+            organization=org,
+            kind=data["kind"],
+            held_on=data["held_on"],
+            attendees=attendees,
+            guests=[g.strip() for g in data["guests"].split(",") if g.strip()],
+            minutes=data["minutes"],
+            decisions=decisions,
+        )
+        if meeting:
+            messages.success(request, _("회의를 기록했습니다."))
+            return redirect("casework:meeting_list")
+    log(request, "list", "case", cases)
+    return render(request, "casework/meeting_new.html", {"form": form, "organization": org})
+
+
+# --- Roster ----------------------------------------------------------------------------------
+
+
+@login_required
+def student_list(request):
+    students = selectors.roster(
+        request.user,
+        q=request.GET.get("q"),
+        grade=request.GET.get("grade") or None,
+        class_no=request.GET.get("class_no") or None,
+    )
+    page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    log(request, "search" if request.GET.get("q") else "list", "student", page)
+    return render(request, "casework/student_list.html", {"page": page, "params": request.GET})
+
+
+@login_required
+def student_detail(request, pk):
+    student = get_object_or_404(
+        access.visible_students(request.user).select_related("school", "home_borough"), pk=pk
+    )
+    roster_only = selectors.is_roster_only(request.user, student)
+    cases = [] if roster_only else list(access.visible_cases(request.user).filter(student=student))
+    can_open = (
+        access.acting_membership(request.user, student.school, [Role.COORDINATOR]) is not None
+    )
+    log(request, "view", "student", [student], student=student)
+    return render(
+        request,
+        "casework/student_detail.html",
+        {"student": student, "roster_only": roster_only, "cases": cases, "can_open": can_open},
+    )
+
+
+@login_required
+def roster_import(request):
+    membership = (
+        access.current_memberships(request.user)
+        .filter(role=Role.COORDINATOR)
+        .select_related("organization")
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = attempt(
+            request,
+            roster.start_roster_import,
+            by=request.user,
+            school=membership.organization,
+            file_name=upload.name,
+            data=upload.read(roster.MAX_BYTES + 1),
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        if job:
+            return redirect("casework:job_detail", job.pk)
+    return render(
+        request, "casework/roster_import.html", {"form": form, "school": membership.organization}
+    )
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(Job, pk=pk, created_by=request.user)
+    template = "casework/_job_status.html" if is_htmx(request) else "casework/job_detail.html"
+    return render(request, template, {"job": job})
