@@ -18,6 +18,18 @@ from .choices import (
 from .models import CaseStatus, ClosureReason, Concern, Decision, Meeting, Note
 
 
+class KrdsCheckboxes(forms.CheckboxSelectMultiple):
+    """KRDS shows a check box only in its `krds-form-check` markup (input, then its label)."""
+
+    template_name = "casework/widgets/krds_choices.html"
+    option_template_name = "casework/widgets/krds_option.html"
+
+
+class KrdsRadios(forms.RadioSelect):
+    template_name = "casework/widgets/krds_choices.html"
+    option_template_name = "casework/widgets/krds_option.html"
+
+
 def krds(form: forms.Form) -> forms.Form:
     """KRDS classes on every widget, so templates can render fields plainly."""
     for field in form.fields.values():
@@ -40,10 +52,10 @@ class KrdsForm(forms.Form):
 class ConcernForm(KrdsForm):
     student = forms.UUIDField(widget=forms.HiddenInput)
     difficulties = forms.MultipleChoiceField(
-        label=_("어려움 유형"), choices=Difficulty.choices, widget=forms.CheckboxSelectMultiple
+        label=_("어려움 유형"), choices=Difficulty.choices, widget=KrdsCheckboxes
     )
     urgency = forms.ChoiceField(
-        label=_("긴급도"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+        label=_("긴급도"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=KrdsRadios
     )
     description = forms.CharField(
         label=_("관찰한 내용"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -57,13 +69,13 @@ class TriageForm(KrdsForm):
 
 class CaseOpenForm(KrdsForm):
     difficulties = forms.MultipleChoiceField(
-        label=_("어려움 유형"), choices=Difficulty.choices, widget=forms.CheckboxSelectMultiple
+        label=_("어려움 유형"), choices=Difficulty.choices, widget=KrdsCheckboxes
     )
     domains = forms.MultipleChoiceField(
         label=_("지원 영역"),
         choices=Domain.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=KrdsCheckboxes,
     )
     risk_level = forms.ChoiceField(label=_("위기 수준"), choices=RiskLevel.choices)
     summary = forms.CharField(
@@ -95,7 +107,7 @@ class ConsentForm(KrdsForm):
         label=_("동의 목적"),
         choices=ConsentPurpose.choices,
         initial=[ConsentPurpose.SUPPORT],
-        widget=forms.CheckboxSelectMultiple,
+        widget=KrdsCheckboxes,
     )
     method = forms.ChoiceField(label=_("동의 방법"), choices=ConsentMethod.choices)
     given_on = forms.DateField(
@@ -138,9 +150,7 @@ class MeetingForm(KrdsForm):
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    attendees = forms.MultipleChoiceField(
-        label=_("참석자"), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    attendees = forms.MultipleChoiceField(label=_("참석자"), required=False, widget=KrdsCheckboxes)
     guests = forms.CharField(label=_("외부 참석자 (쉼표로 구분)"), required=False)
     minutes = forms.CharField(
         label=_("회의록"), required=False, widget=forms.Textarea(attrs={"rows": 4})

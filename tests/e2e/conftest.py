@@ -51,3 +51,27 @@ def sign_in(page, live_server):
         page.wait_for_load_state("networkidle")
 
     return sign_in
+
+
+@pytest.fixture
+def sign_in_as(browser, live_server):
+    """A separate browser context (its own session) per person."""
+    from tests.factories import PASSWORD
+
+    contexts = []
+
+    def sign_in_as(username):
+        context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("아이디").fill(username)
+        page.get_by_label("비밀번호").fill(PASSWORD)
+        page.get_by_role("button", name="로그인").click()
+        page.wait_for_load_state("networkidle")
+        return page
+
+    yield sign_in_as
+    for context in contexts:
+        context.close()
