@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from simple_history.utils import bulk_create_with_history
+
 from partners.models import Membership, Organization, User
 
 from .models import Case, Notification
@@ -28,7 +30,8 @@ def notify(
     url: str = "",
     exclude: User | None = None,
 ) -> list[Notification]:
-    """One in-app notification per distinct recipient, never to the actor themself."""
+    """One in-app notification per distinct recipient, never to the actor themself (`exclude`,
+    who is also named as the author of the history rows)."""
     seen, rows = set(), []
     for user in recipients:
         if user is None or user.pk in seen or (exclude is not None and user.pk == exclude.pk):
@@ -44,4 +47,6 @@ def notify(
                 url=url,
             )
         )
-    return Notification.objects.bulk_create(rows)
+    return bulk_create_with_history(
+        rows, Notification, default_user=exclude, default_change_reason=f"알림: {kind}"
+    )

@@ -306,6 +306,8 @@ class RoleGroup(models.Model):
     )
     role = models.CharField(max_length=30, choices=Role.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("역할 그룹")
         verbose_name_plural = _("역할 그룹")
@@ -434,6 +436,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
+    # Issue and revocation are access-rights records (kept 3 years); use times are noise.
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
@@ -451,12 +455,14 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: User) -> tuple["ApiToken", str]:
         key = secrets.token_urlsafe(32)
-        token = cls.objects.create(
+        token = cls(
             user=user,
             key_hash=cls.hash_key(key),
             prefix=key[:8],
             expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_HOURS),
         )
+        token._history_user = user
+        token.save()
         return token, key
 
 

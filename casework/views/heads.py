@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from simple_history.utils import bulk_update_with_history
 
 from casework import access, selectors
 from casework.choices import RiskLevel
@@ -120,8 +121,13 @@ def notification_open(request, pk):
 @login_required
 @require_POST
 def notifications_read_all(request):
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
+    unread = list(Notification.objects.filter(recipient=request.user, read_at__isnull=True))
+    now = timezone.now()
+    for notification in unread:
+        notification.read_at = now
+    # A queryset update() would leave no history (DESIGN.md §6).
+    bulk_update_with_history(
+        unread, Notification, ["read_at"], default_user=request.user, default_change_reason="읽음"
     )
     return redirect("casework:notifications")
 

@@ -71,6 +71,7 @@ class TokenView(APIView):
         token = request.auth
         if isinstance(token, ApiToken):
             token.revoked_at = timezone.now()
+            token._history_user = request.user
             token.save(update_fields=["revoked_at"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 

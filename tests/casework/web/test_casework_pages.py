@@ -239,3 +239,15 @@ def test_notification_never_redirects_off_site(client, world):
     response = client.post(reverse("casework:notification_open", args=[notification.pk]))
     assert response["Location"] == reverse("casework:notifications")
     assert Notification.objects.get(pk=notification.pk).read_at is not None
+
+
+def test_mark_all_read_keeps_history(client, world):
+    for title in ("a", "b"):
+        Notification.objects.create(recipient=world["teacher"], kind="x", title=title)
+    as_user(client, world, "teacher")
+    assert client.post(reverse("casework:notifications_read_all")).status_code == 302
+    assert not Notification.objects.filter(
+        recipient=world["teacher"], read_at__isnull=True
+    ).exists()
+    changes = Notification.history.filter(recipient=world["teacher"], history_type="~")
+    assert changes.count() == 2 and {h.history_user for h in changes} == {world["teacher"]}
