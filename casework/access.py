@@ -73,9 +73,26 @@ def current_memberships(user: User, day: date | None = None) -> QuerySet[Members
     return Membership.objects.current(day).filter(user=user)
 
 
+# The organisations a row belongs to. A user-level grant (a team member, a referral assignee)
+# counts only while the user holds a current membership at one of them: ending that membership
+# ends the access at once, whatever other memberships the user keeps.
+ROW_ORGANIZATIONS = {
+    Case: ("owner_id", "lead_id"),
+    Referral: ("from_organization_id", "to_organization_id"),
+}
+
+
+def _member_of_row(model, user: User, day: date | None, ref=OuterRef) -> Exists:
+    at_row = Q()
+    for field in ROW_ORGANIZATIONS[model]:
+        at_row |= Q(organization_id=ref(field))
+    return Exists(current_memberships(user, day).filter(at_row))
+
+
 def _grant_exists(model, user: User, codename: str, day: date | None = None) -> Q:
     """One condition for a queryset of `model`: the user holds `codename` on the row, through a
-    current membership's role group or through a user grant while holding a current membership."""
+    current membership's role group, or through a user grant while a current member of one of
+    the row's organisations."""
     user_table, group_table = _tables(model)
     groups = current_memberships(user, day).values("group_id")
     by_group = group_table.objects.filter(
@@ -83,8 +100,8 @@ def _grant_exists(model, user: User, codename: str, day: date | None = None) -> 
     )
     by_user = user_table.objects.filter(
         content_object=OuterRef("pk"), permission__codename=codename, user=user
-    ).filter(Exists(current_memberships(user, day)))
-    return Q(Exists(by_group)) | Q(Exists(by_user))
+    )
+    return Q(Exists(by_group)) | (Q(Exists(by_user)) & Q(_member_of_row(model, user, day)))
 
 
 def _visible(model, user, codename: str) -> QuerySet:
@@ -179,9 +196,13 @@ class AccessChecker:
                 ).values_list("content_object_id", "permission__codename")
                 for pk, codename in rows:
                     found[pk].add(codename)
+                orgs = current_memberships(self.user, self.day).values("organization_id")
+                at_row = Q()
+                for field in ROW_ORGANIZATIONS[model]:
+                    at_row |= Q(**{f"content_object__{field}__in": orgs})
                 rows = (
                     user_table.objects.filter(content_object_id__in=pks, user=self.user)
-                    .filter(Exists(current_memberships(self.user, self.day)))
+                    .filter(at_row)
                     .values_list("content_object_id", "permission__codename")
                 )
                 for pk, codename in rows:

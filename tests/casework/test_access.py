@@ -181,3 +181,28 @@ def test_new_membership_with_approval_gains_role_access(world, case):
     MembershipFactory(user=newcomer, organization=world.school, role=Role.COORDINATOR)
     assert list(access.visible_cases(newcomer)) == [case]
     assert Case.objects.count() == 1
+
+
+def test_team_grant_ends_with_the_membership_at_the_cases_school(world, case):
+    counselor = world["counselor"]
+    access.grant_to_user(case, counselor, [access.VIEW_CASE, access.VIEW_RESTRICTED_NOTES])
+    # The counsellor also works at another school, with a current approval there.
+    MembershipFactory(user=counselor, organization=world.other_school, role=Role.TEAM_MEMBER)
+    assert list(access.visible_cases(counselor)) == [case]
+
+    at_case_school = Membership.objects.get(user=counselor, organization=world.school)
+    at_case_school.active = False
+    at_case_school.save()
+
+    assert not access.visible_cases(counselor).exists()
+    assert not access.has_case_perm(counselor, access.VIEW_RESTRICTED_NOTES, case)
+    assert access.AccessChecker(counselor).perms(case) == set()
+
+
+def test_user_grant_through_the_lead_office_counts(world, case):
+    access.grant_case_to_lead_office(case, world.nambu)
+    case.lead = world.nambu
+    case.save()
+    access.grant_to_user(case, world["casemanager"], [access.VIEW_RESTRICTED_NOTES])
+    assert access.has_case_perm(world["casemanager"], access.VIEW_RESTRICTED_NOTES, case)
+    assert access.AccessChecker(world["casemanager"]).has(access.VIEW_RESTRICTED_NOTES, case)
