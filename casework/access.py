@@ -116,8 +116,29 @@ def visible_cases(user: User, perm: str = VIEW_CASE) -> QuerySet[Case]:
 
 
 def visible_referrals(user: User, perm: str = VIEW_REFERRAL) -> QuerySet[Referral]:
-    """Referrals on which `user` holds `perm` today."""
-    return _visible(Referral, user, perm)
+    """Referrals `user` may see today: the receiving side through its grant on the referral
+    (`act_on_referral` for actions), the sending side through the case (whoever may view a case
+    sees its referrals, so a transfer or a lost approval ends both at once)."""
+    if perm != VIEW_REFERRAL:
+        return _visible(Referral, user, perm)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Referral.objects.none()
+    by_case = visible_cases(user).filter(pk=OuterRef("case_id"))
+    return Referral.objects.filter(_grant_exists(Referral, user, perm) | Q(Exists(by_case)))
+
+
+def received_referrals(user: User) -> QuerySet[Referral]:
+    """Referrals addressed to the user's organisations that the user may act on: the inbox."""
+    return _visible(Referral, user, ACT_ON_REFERRAL).exclude(status="draft")
+
+
+def sent_referrals(user: User) -> QuerySet[Referral]:
+    """Referrals of cases the user may view, sent by one of the user's organisations: the outbox."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Referral.objects.none()
+    orgs = current_memberships(user).values("organization_id")
+    by_case = visible_cases(user).filter(pk=OuterRef("case_id"))
+    return Referral.objects.filter(Exists(by_case), from_organization_id__in=orgs)
 
 
 # School roles that work from the school's roster (a teacher sees name, grade and class only).
@@ -170,6 +191,14 @@ def has_case_perm(user: User, perm: str, case: Case) -> bool:
 
 def has_referral_perm(user: User, perm: str, referral: Referral) -> bool:
     return visible_referrals(user, perm).filter(pk=referral.pk).exists()
+
+
+def is_referral_sender(user: User, referral: Referral) -> bool:
+    """The sending side: may view the case, and acts at the sending organisation."""
+    return (
+        has_case_perm(user, VIEW_CASE, referral.case)
+        and current_memberships(user).filter(organization_id=referral.from_organization_id).exists()
+    )
 
 
 class AccessChecker:
@@ -273,13 +302,34 @@ def grant_case_to_lead_office(case: Case, office: Organization) -> None:
         grant_to_role(case, office, role, perms)
 
 
+RECEIVER_ROLES_EDUCATION = (Role.CASE_MANAGER, Role.CENTRE_HEAD)
+RECEIVER_ROLES_PARTNER = (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
+
+
+def receiver_roles(organization: Organization) -> tuple[str, ...]:
+    if organization.is_education_office:
+        return RECEIVER_ROLES_EDUCATION
+    return RECEIVER_ROLES_PARTNER
+
+
+def revoke_referral_from_receiver(referral: Referral) -> None:
+    """The receiving organisation loses the referral at once (consent withdrawn)."""
+    revoke_from_organization(referral, referral.to_organization)
+    user_table, _group_table = _tables(Referral)
+    user_table.objects.filter(content_object=referral).delete()
+
+
+def revoke_case_from_organization(case: Case, organization: Organization) -> None:
+    """Every grant on the case held by a role of `organization` or by a person whose only
+    tie to the case was that organisation (a transfer's old school)."""
+    revoke_from_organization(case, organization)
+    user_table, _group_table = _tables(Case)
+    members = Membership.objects.filter(organization=organization).values("user_id")
+    user_table.objects.filter(content_object=case, user_id__in=members).delete()
+
+
 def grant_referral_to_receiver(referral: Referral) -> None:
     """Any member of the receiving organisation's casework roles may see and act on it."""
     receiver = referral.to_organization
-    roles = (
-        (Role.CASE_MANAGER, Role.CENTRE_HEAD)
-        if receiver.is_education_office
-        else (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
-    )
-    for role in roles:
+    for role in receiver_roles(receiver):
         grant_to_role(referral, receiver, role, REFERRAL_PERMISSIONS)

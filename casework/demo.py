@@ -9,11 +9,14 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from partners.models import Organization, User
+from partners.models import Organization, Service, User
 
+from . import deadlines
 from .instruments import instruments, items
-from .models import Case, Guardian, Student
+from .models import Case, Guardian, Referral, Student, Transfer
 from .workflows import intake, lifecycle, planning, records, team
+from .workflows import referrals as referral_flows
+from .workflows import transfers as transfer_flows
 from .workflows.common import attribute
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
@@ -306,8 +309,197 @@ def seed_demo_casework(*, seed: int = 2026, stdout=None) -> bool:
                 description="최근 결석이 잦고 표정이 어두움",
                 urgency="high",
             )
+    seed_demo_referrals(rng, today)
     if stdout is not None:
         stdout.write(
-            f"demo casework: {Student.objects.count()} students, {Case.objects.count()} cases"
+            f"demo casework: {Student.objects.count()} students, {Case.objects.count()} cases, "
+            f"{Referral.objects.count()} referrals, {Transfer.objects.count()} transfers"
         )
     return True
+
+
+def _service(org_code: str) -> Service | None:
+    return Service.objects.filter(organization__code=org_code).order_by("name").first()
+
+
+def _backdate(referral: Referral, *, sent_days_ago: int, overdue_days: int | None = None) -> None:
+    """Age a referral that was just sent, so the demo shows real waiting and overdue work."""
+    referral.refresh_from_db()
+    referral.sent_at = timezone.now() - timedelta(days=sent_days_ago)
+    start = timezone.localdate() - timedelta(days=sent_days_ago)
+    referral.respond_by = deadlines.add_business_days(start, 5)
+    if overdue_days is not None:
+        day = timezone.localdate()
+        for _ in range(overdue_days):
+            day -= timedelta(days=1)
+            while not deadlines.is_business_day(day):
+                day -= timedelta(days=1)
+        referral.respond_by = day
+    attribute(referral, None, "시연 자료: 발송일 조정")
+    referral.save()
+
+
+def seed_demo_referrals(rng: random.Random, today: date) -> None:
+    """Escalations and service referrals in every state (a few overdue) and two transfers, on
+    the cases of 이음초등학교 (DEMO.md "Demo casework")."""
+    coordinator, centrehead = _user("coordinator"), _user("centrehead")
+    casemanager, partner, partner2 = _user("casemanager"), _user("partner"), _user("partner2")
+    coordinator2 = _user("coordinator2")
+    school = Organization.objects.filter(code="S0001").first()
+    office = Organization.objects.filter(code="B10-NAMBU").first()
+    youth = Organization.objects.filter(code="P-GC-YOUTH").first()
+    mental = Organization.objects.filter(code="P-GC-MENTAL").first()
+    child = Organization.objects.filter(code="P-SN-CHILD").first()
+    if not all((coordinator, centrehead, casemanager, partner, school, office, youth, mental)):
+        return
+    cases = {
+        status: list(Case.objects.filter(owner=school, status=status).order_by("number"))
+        for status in ("identified", "reviewing", "selected", "active", "monitoring")
+    }
+    active = cases["active"] + cases["monitoring"]
+    youth_service, mental_service = _service("P-GC-YOUTH"), _service("P-GC-MENTAL")
+
+    def refer(case, to, service, reason, **kw):
+        return referral_flows.create_referral(
+            case,
+            by=coordinator,
+            kind="service",
+            to_organization=to,
+            service=service,
+            reason=reason,
+            requested_domains=kw.pop("domains", ["counselling"]),
+            requested_support=kw.pop("support", "주 1회 개인 상담"),
+            **kw,
+        )
+
+    def send(referral, by=coordinator):
+        return referral_flows.send_referral(referral, by=by)
+
+    # Escalations: one waiting for the centre head (overdue), one declined, one accepted.
+    waiting = send(
+        referral_flows.create_referral(
+            cases["reviewing"][0],
+            by=coordinator,
+            kind="escalation",
+            to_organization=office,
+            reason="가정 내 돌봄 공백과 정서 위기가 겹쳐 학교 차원의 지원으로는 부족합니다.",
+            urgency="high",
+        )
+    )
+    _backdate(waiting, sent_days_ago=7, overdue_days=2)
+    declined = send(
+        referral_flows.create_referral(
+            cases["reviewing"][1],
+            by=coordinator,
+            kind="escalation",
+            to_organization=office,
+            reason="기초학력 지원 연계 요청",
+        )
+    )
+    referral_flows.decline_referral(
+        declined,
+        by=centrehead,
+        reason="학교 내 기초학력 프로그램으로 지원 가능하여 학교 지원을 권고합니다.",
+    )
+    accepted_case = active[0]
+    escalated = send(
+        referral_flows.create_referral(
+            accepted_case,
+            by=coordinator,
+            kind="escalation",
+            to_organization=office,
+            reason="자해 징후가 있어 전문 기관 연계와 통합사례관리가 필요합니다.",
+            urgency="urgent",
+        )
+    )
+    referral_flows.accept_referral(
+        escalated,
+        by=centrehead,
+        reasons="위기 수준이 높고 다기관 협력이 필요하여 지원 대상으로 결정",
+    )
+    accepted_case.refresh_from_db()
+    onward = referral_flows.create_referral(
+        accepted_case,
+        by=casemanager,
+        kind="service",
+        to_organization=mental,
+        service=mental_service,
+        reason="정신건강 평가와 사례관리 연계",
+        requested_domains=["health", "counselling"],
+        shared_fields=["student_name", "grade", "school", "birth_year", "reason", "risk_level"],
+    )
+    onward = referral_flows.send_referral(onward, by=casemanager)
+    referral_flows.accept_referral(onward, by=partner2)
+    referral_flows.start_referral(onward, by=partner2)
+
+    # Service referrals to the youth counselling centre in every state.
+    pool = active[1:]
+    new = send(refer(pool[0], youth, youth_service, "또래 관계 어려움으로 개인 상담이 필요합니다."))
+    _backdate(new, sent_days_ago=1)
+    overdue = send(
+        refer(pool[1], youth, youth_service, "등교 거부가 이어져 상담 연계가 필요합니다.")
+    )
+    _backdate(overdue, sent_days_ago=10, overdue_days=3)
+    received = send(refer(pool[2], youth, youth_service, "분노 조절 어려움", urgency="high"))
+    referral_flows.open_referral(received, by=partner)
+    in_progress = send(refer(pool[3], youth, youth_service, "정서 지원 상담"))
+    referral_flows.accept_referral(in_progress, by=partner)
+    referral_flows.start_referral(in_progress, by=partner)
+    referral_flows.post_message(
+        in_progress, by=partner, body="첫 상담을 마쳤습니다. 보호자 상담 일정을 잡고 있습니다."
+    )
+    referral_flows.post_message(
+        in_progress, by=coordinator, body="감사합니다. 담임교사 의견도 전달드리겠습니다."
+    )
+    accepted = send(refer(pool[4], youth, youth_service, "진로 고민 상담"))
+    referral_flows.accept_referral(accepted, by=partner)
+    done = send(refer(pool[5], youth, youth_service, "학교 적응 상담"))
+    referral_flows.accept_referral(done, by=partner)
+    referral_flows.start_referral(done, by=partner)
+    referral_flows.complete_referral(
+        done,
+        by=partner,
+        outcome="8회 개인 상담을 마쳤습니다. 교우 관계가 나아졌고 3개월 뒤 점검을 권합니다.",
+    )
+    declined_service = send(refer(pool[6], youth, youth_service, "집단 상담 참여"))
+    referral_flows.decline_referral(
+        declined_service,
+        by=partner,
+        reason="집단 프로그램 정원이 찼습니다. 다음 기수에 다시 의뢰해 주세요.",
+    )
+    cancelled = send(refer(pool[7], youth, youth_service, "방과 후 상담"))
+    referral_flows.cancel_referral(cancelled, by=coordinator, reason="학교 상담으로 충분해짐")
+    refer(pool[8], youth, youth_service, "방학 중 상담 연계 (작성 중)")
+    if child is not None:
+        send(
+            referral_flows.create_referral(
+                pool[9],
+                by=coordinator,
+                kind="service",
+                to_organization=child,
+                service=_service("P-SN-CHILD"),
+                reason="방임 의심 정황 (결식, 위생 문제 반복)",
+                requested_domains=["welfare"],
+                legal_basis="child_protection",
+                justification="아동학대처벌법 제10조에 따른 신고와 사례 연계",
+                urgency="urgent",
+                shared_fields=["student_name", "grade", "school", "guardian_contact", "reason"],
+            )
+        )
+
+    # Transfers: one waiting for 한빛초등학교, one already handed over from there.
+    if coordinator2 is not None and cases["selected"]:
+        transfer_flows.request_transfer(
+            cases["selected"][0],
+            by=coordinator,
+            to_school=Organization.objects.get(code="S0003"),
+            reason="보호자 이사로 한빛초등학교에 전학 예정",
+        )
+        incoming = (
+            Case.objects.filter(owner__code="S0003", status="identified").order_by("number").first()
+        )
+        if incoming is not None:
+            transfer = transfer_flows.request_transfer(
+                incoming, by=coordinator2, to_school=school, reason="이음초등학교로 전학"
+            )
+            transfer_flows.accept_transfer(transfer, by=coordinator)

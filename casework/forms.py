@@ -11,6 +11,7 @@ from .choices import (
     ConsentPurpose,
     ConsentSubject,
     Difficulty,
+    LegalBasis,
     RiskLevel,
     TeamRole,
     Urgency,
@@ -173,3 +174,86 @@ class ImportForm(KrdsForm):
 class ReasonForm(KrdsForm):
     reason = forms.CharField(label=_("사유"))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+# --- Referrals and transfers ----------------------------------------------------------------
+
+
+class ReferralForm(KrdsForm):
+    """The coordinator's referral from the case page. `target` is "org:<id>" or "svc:<id>",
+    chosen from the directory the view offers (the student's borough, the needed domain)."""
+
+    kind = forms.ChoiceField(
+        label=_("의뢰 종류"),
+        choices=[("service", _("협력기관 의뢰")), ("escalation", _("교육지원청에 지원 요청"))],
+        initial="service",
+        widget=KrdsRadios,
+    )
+    requested_domains = forms.MultipleChoiceField(
+        label=_("필요한 지원 영역"), choices=Domain.choices, required=False, widget=KrdsCheckboxes
+    )
+    target = forms.ChoiceField(label=_("받는 기관·서비스"), required=False, widget=KrdsRadios)
+    reason = forms.CharField(label=_("의뢰 사유"), widget=forms.Textarea(attrs={"rows": 3}))
+    requested_support = forms.CharField(
+        label=_("요청하는 지원"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    shared_fields = forms.MultipleChoiceField(
+        label=_("공유할 정보"), required=False, widget=KrdsCheckboxes
+    )
+    notes_excerpt = forms.CharField(
+        label=_("상담 기록 발췌 (공유할 때만)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    legal_basis = forms.ChoiceField(
+        label=_("제공 근거"),
+        choices=LegalBasis.choices,
+        initial=LegalBasis.CONSENT,
+        widget=KrdsRadios,
+    )
+    justification = forms.CharField(
+        label=_("동의 없이 제공하는 근거 (아동보호·긴급일 때)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    urgency = forms.ChoiceField(
+        label=_("긴급도"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=KrdsRadios
+    )
+    respond_by = forms.DateField(
+        label=_("회신 기한 (비우면 영업일 기준 자동)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, targets=(), **kwargs):
+        from partners.catalogue import packet_fields
+
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = list(targets)
+        self.fields["shared_fields"].choices = [
+            (code, f"{f.label} ({_('민감')})" if f.sensitive else f.label)
+            for code, f in packet_fields().items()
+        ]
+
+
+class ReferralDecisionForm(KrdsForm):
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class MessageForm(KrdsForm):
+    body = forms.CharField(label=_("메시지"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransferForm(KrdsForm):
+    to_school = forms.ModelChoiceField(label=_("전학 간 학교"), queryset=None)
+    reason = forms.CharField(label=_("사유"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from partners.choices import OrganizationKind
+        from partners.models import Organization
+
+        super().__init__(*args, **kwargs)
+        self.fields["to_school"].queryset = Organization.objects.filter(
+            kind=OrganizationKind.SCHOOL, active=True
+        ).order_by("name")

@@ -5,4 +5,5 @@ app_name = "casework"
 urlpatterns = [
     path("", include("casework.views.urls_work")),
     path("", include("casework.views.urls_heads")),
+    path("", include("casework.views.urls_referrals")),
 ]

@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
         "MeetingKindEnum": "casework.models.planning.Meeting.Kind",
         "NoteKindEnum": "casework.models.records.Note.Kind",
         "IdentificationSourceEnum": "casework.models.cases.IdentificationSource",
+        "ReferralKindEnum": "casework.models.referrals.ReferralKind",
     },
 }
 
@@ -234,3 +235,9 @@ LOGGING = {
 
 # Steps `seed_demo` runs after the demo network (dotted paths to callables taking stdout=).
 DEMO_SEED_STEPS = ["casework.demo.seed_demo_casework"]
+
+# --- Referrals (DESIGN.md §4) ---------------------------------------------------------------
+# Business days a receiver has to respond, by urgency, unless the sender chooses a date.
+REFERRAL_RESPONSE_DAYS = {"normal": 5, "high": 3, "urgent": 1}
+# After this many business days overdue, reminders also go to the sender and the sender's head.
+REFERRAL_ESCALATE_REMINDER_AFTER = 2

@@ -131,3 +131,6 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     kind = "service"
     from_organization = factory.SelfAttribute("case.owner")
     to_organization = factory.SubFactory(OrganizationFactory)
+    reason = "정서 지원 필요"
+    legal_basis = "emergency"
+    justification = "시험 자료"

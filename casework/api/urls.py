@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import referral_views as rv
 from . import views as v
 
 urlpatterns = [
@@ -42,6 +43,29 @@ urlpatterns = [
     ),
     path("instruments/", v.InstrumentList.as_view(), name="api-instruments"),
     path("meetings/", v.MeetingListCreate.as_view(), name="api-meetings"),
+    path("referrals/", rv.ReferralListCreate.as_view(), name="api-referrals"),
+    path("referrals/<uuid:pk>/", rv.ReferralDetail.as_view(), name="api-referral"),
+    *[
+        path(
+            f"referrals/<uuid:pk>/{action}/",
+            rv.ReferralAction.as_view(action=action),
+            name=f"api-referral-{action}",
+        )
+        for action in rv.ACTION_BODIES
+    ],
+    path(
+        "referrals/<uuid:pk>/messages/", rv.ReferralMessages.as_view(), name="api-referral-messages"
+    ),
+    path("consents/<uuid:pk>/withdraw/", rv.ConsentWithdraw.as_view(), name="api-consent-withdraw"),
+    path("transfers/", rv.TransferListCreate.as_view(), name="api-transfers"),
+    *[
+        path(
+            f"transfers/<uuid:pk>/{action}/",
+            rv.TransferAction.as_view(action=action),
+            name=f"api-transfer-{action}",
+        )
+        for action in ("accept", "decline", "cancel")
+    ],
     path("notifications/", v.NotificationList.as_view(), name="api-notifications"),
     path(
         "notifications/<uuid:pk>/read/",

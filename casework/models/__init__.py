@@ -18,7 +18,7 @@ from .permissions import (
 )
 from .planning import Assessment, Decision, Intervention, Meeting, ServiceLog, SupportPlan
 from .records import Consent, Note
-from .referrals import Referral, ReferralKind, ReferralStatus
+from .referrals import Referral, ReferralKind, ReferralMessage, ReferralStatus, Transfer
 from .students import BenefitStatus, EnrolmentStatus, Guardian, Student
 
 __all__ = [
@@ -48,9 +48,11 @@ __all__ = [
     "Referral",
     "ReferralGroupObjectPermission",
     "ReferralKind",
+    "ReferralMessage",
     "ReferralStatus",
     "ReferralUserObjectPermission",
     "ServiceLog",
     "Student",
     "SupportPlan",
+    "Transfer",
 ]

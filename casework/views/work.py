@@ -280,8 +280,33 @@ def case_detail(request, pk):
             "instrument": instrument,
             "instrument_items": instruments.items(instrument) if instrument else [],
             "timeline": audit.case_timeline(case, include_access=False, limit=30),
+            **_referral_context(request, case, perms),
         },
     )
+
+
+def _referral_context(request, case, perms) -> dict:
+    """The case page's referrals, its transfer and what the user may start from here."""
+    from casework.forms import TransferForm
+    from casework.models import Transfer
+    from casework.workflows import referrals as referral_flows
+
+    sender = referral_flows.sending_organization(request.user, case)
+    referrals = list(
+        case.referrals.select_related("to_organization", "service").order_by("-created_at")
+    )
+    return {
+        "referrals": referrals,
+        "can_refer": sender is not None and case.is_open,
+        "can_escalate": sender is not None
+        and sender.pk == case.owner_id
+        and case.lead_id == case.owner_id
+        and case.is_open,
+        "transfer_form": TransferForm() if "manage_case" in perms and case.is_open else None,
+        "pending_transfer": Transfer.objects.filter(case=case, status="requested")
+        .select_related("to_school")
+        .first(),
+    }
 
 
 @login_required

@@ -236,6 +236,7 @@ def test_closure_needs_reason_and_no_open_referral(world, case):
             case, by=world["coordinator"], to="closed", closure_reason="goals_met"
         )
     referral.status = "completed"
+    referral.outcome = "종결"
     referral.save()
     case = lifecycle.transition_case(
         case, by=world["coordinator"], to="closed", closure_reason="goals_met"

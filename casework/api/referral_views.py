@@ -1,0 +1,303 @@
+"""Referral, consent-withdrawal and transfer API (API.md). The sending side (whoever may view
+the case) gets the whole referral; the receiving side gets the packet taken at send."""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework import access, deadlines
+from casework.models import Consent, Referral, ReferralMessage, Transfer
+from casework.models.referrals import AWAITING_RESPONSE
+from casework.workflows import records, transfers
+from casework.workflows import referrals as wf
+from partners.models import Organization, Service, User
+
+from . import serializers as s
+from .views import list_action, log_read, visible_case
+
+REFERRAL_RELATED = (
+    "case",
+    "from_organization",
+    "to_organization",
+    "service",
+    "assignee",
+    "created_by",
+)
+
+
+def visible_referral(request, pk) -> Referral:
+    referral = (
+        access.visible_referrals(request.user)
+        .filter(pk=pk)
+        .select_related(*REFERRAL_RELATED)
+        .first()
+    )
+    if referral is None:
+        raise exceptions.NotFound()
+    return referral
+
+
+def case_viewer_ids(user, referrals) -> set:
+    """Cases of these referrals that the user may view (one query): those get the full view."""
+    case_ids = {r.case_id for r in referrals}
+    return set(access.visible_cases(user).filter(pk__in=case_ids).values_list("pk", flat=True))
+
+
+def serialize(referral, sender_side: bool):
+    cls = s.ReferralSerializer if sender_side else s.ReceivedReferralSerializer
+    return cls(referral).data
+
+
+def respond(request, referral, code=status.HTTP_200_OK):
+    referral = visible_referral(request, referral.pk)
+    sender = bool(case_viewer_ids(request.user, [referral]))
+    return Response(serialize(referral, sender), status=code)
+
+
+def filter_referrals(request):
+    params = request.query_params
+    box = params.get("box")
+    if box == "inbox":
+        rows = access.received_referrals(request.user)
+    elif box == "outbox":
+        rows = access.sent_referrals(request.user)
+    elif box in (None, ""):
+        rows = access.visible_referrals(request.user)
+    else:
+        raise exceptions.ValidationError({"box": [_("inbox 또는 outbox만 쓸 수 있습니다.")]})
+    if params.get("status"):
+        statuses = params.get("status").split(",")
+        rows = rows.filter(status__in=statuses)
+    if params.get("kind"):
+        rows = rows.filter(kind=params.get("kind"))
+    if params.get("case"):
+        rows = rows.filter(case_id=params.get("case"))
+    if params.get("overdue") in ("1", "true"):
+        rows = rows.filter(status__in=AWAITING_RESPONSE, respond_by__lt=deadlines.today())
+    ordering = params.get("ordering") or "-created_at"
+    if ordering.lstrip("-") not in ("created_at", "respond_by", "sent_at", "status"):
+        raise exceptions.ValidationError({"ordering": [_("정렬할 수 없는 항목입니다.")]})
+    return rows.select_related(*REFERRAL_RELATED).order_by(ordering, "-pk")
+
+
+class ReferralListCreate(generics.GenericAPIView):
+    serializer_class = s.ReferralSerializer
+
+    @extend_schema(
+        operation_id="referrals_list",
+        parameters=[
+            OpenApiParameter("box", enum=["inbox", "outbox"]),
+            OpenApiParameter("status", str),
+            OpenApiParameter("kind", enum=["escalation", "service"]),
+            OpenApiParameter("case", str),
+            OpenApiParameter("overdue", enum=["1"]),
+        ],
+        responses=s.ReferralSerializer(many=True),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(filter_referrals(request))
+        full = case_viewer_ids(request.user, page)
+        log_read(request, list_action(request), "referral", page)
+        return self.get_paginated_response([serialize(r, r.case_id in full) for r in page])
+
+    @extend_schema(request=s.ReferralCreateSerializer, responses={201: s.ReferralSerializer})
+    def post(self, request):
+        body = s.ReferralCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        case = visible_case(request, data.pop("case"))
+        to = Organization.objects.filter(pk=data.pop("to_organization"), active=True).first()
+        if to is None:
+            raise exceptions.ValidationError({"to_organization": [_("없는 기관입니다.")]})
+        service_id = data.pop("service", None)
+        service = Service.objects.filter(pk=service_id).first() if service_id else None
+        if service_id and service is None:
+            raise exceptions.ValidationError({"service": [_("없는 서비스입니다.")]})
+        consent_id = data.pop("consent", None)
+        consent = Consent.objects.filter(pk=consent_id, case=case).first() if consent_id else None
+        if consent_id and consent is None:
+            raise exceptions.ValidationError({"consent": [_("이 사례의 동의가 아닙니다.")]})
+        referral = wf.create_referral(
+            case,
+            by=request.user,
+            to_organization=to,
+            service=service,
+            consent=consent,
+            kind=data.pop("kind"),
+            reason=data.pop("reason"),
+            **data,
+        )
+        return respond(request, referral, status.HTTP_201_CREATED)
+
+
+class ReferralDetail(APIView):
+    @extend_schema(responses=s.ReferralSerializer)
+    def get(self, request, pk):
+        referral = visible_referral(request, pk)
+        sender = bool(case_viewer_ids(request.user, [referral]))
+        log_read(request, "view", "referral", [referral], case=referral.case)
+        data = serialize(referral, sender)
+        data["thread"] = s.ReferralMessageSerializer(
+            referral.messages.select_related("author", "organization"), many=True
+        ).data
+        return Response(data)
+
+
+ACTION_BODIES = {
+    "send": s.VersionSerializer,
+    "open": None,
+    "accept": s.ReferralAcceptSerializer,
+    "decline": s.ReferralReasonSerializer,
+    "start": s.VersionSerializer,
+    "complete": s.ReferralOutcomeSerializer,
+    "cancel": s.ReferralReasonSerializer,
+    "assign": s.ReferralAssignSerializer,
+}
+
+
+class ReferralAction(APIView):
+    action = None
+
+    @extend_schema(request=s.ReferralAcceptSerializer, responses=s.ReferralSerializer)
+    def post(self, request, pk):
+        referral = visible_referral(request, pk)
+        body_class = ACTION_BODIES[self.action]
+        data = {}
+        if body_class is not None:
+            body = body_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = dict(body.validated_data)
+        by = request.user
+        if self.action == "send":
+            referral = wf.send_referral(referral, by=by, version=data.get("version"))
+        elif self.action == "open":
+            referral = wf.open_referral(referral, by=by)
+        elif self.action == "accept":
+            referral = wf.accept_referral(referral, by=by, **data)
+        elif self.action == "decline":
+            referral = wf.decline_referral(referral, by=by, **data)
+        elif self.action == "start":
+            referral = wf.start_referral(referral, by=by, version=data.get("version"))
+        elif self.action == "complete":
+            referral = wf.complete_referral(referral, by=by, **data)
+        elif self.action == "cancel":
+            referral = wf.cancel_referral(referral, by=by, **data)
+        elif self.action == "assign":
+            assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
+            if assignee is None:
+                raise exceptions.ValidationError({"assignee": [_("없는 사용자입니다.")]})
+            referral = wf.assign_referral(referral, by=by, assignee=assignee)
+        return respond(request, referral)
+
+
+class ReferralMessages(generics.GenericAPIView):
+    serializer_class = s.ReferralMessageSerializer
+
+    def get(self, request, pk):
+        referral = visible_referral(request, pk)
+        rows = ReferralMessage.objects.filter(referral=referral).select_related(
+            "author", "organization"
+        )
+        page = self.paginate_queryset(rows.order_by("created_at"))
+        log_read(request, "list", "referral_message", page, case=referral.case)
+        return self.get_paginated_response(s.ReferralMessageSerializer(page, many=True).data)
+
+    @extend_schema(request=s.MessageCreateSerializer, responses={201: s.ReferralMessageSerializer})
+    def post(self, request, pk):
+        referral = visible_referral(request, pk)
+        body = s.MessageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = wf.post_message(referral, by=request.user, body=body.validated_data["body"])
+        return Response(s.ReferralMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentWithdraw(APIView):
+    @extend_schema(request=s.ReasonSerializer, responses=s.ConsentSerializer)
+    def post(self, request, pk):
+        consent = Consent.objects.filter(
+            pk=pk, case__in=access.visible_cases(request.user).values("pk")
+        ).first()
+        if consent is None:
+            raise exceptions.NotFound()
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        consent = records.withdraw_consent(
+            consent, by=request.user, reason=body.validated_data["reason"]
+        )
+        return Response(s.ConsentSerializer(consent).data)
+
+
+# --- Transfers --------------------------------------------------------------------------------
+
+
+def visible_transfer(request, pk) -> Transfer:
+    transfer = (
+        transfers.visible_transfers(request.user)
+        .filter(pk=pk)
+        .select_related("case__student", "from_school", "to_school", "requested_by", "decided_by")
+        .first()
+    )
+    if transfer is None:
+        raise exceptions.NotFound()
+    return transfer
+
+
+class TransferListCreate(generics.GenericAPIView):
+    serializer_class = s.TransferSerializer
+
+    @extend_schema(operation_id="transfers_list", responses=s.TransferSerializer(many=True))
+    def get(self, request):
+        rows = (
+            transfers.visible_transfers(request.user)
+            .select_related(
+                "case__student", "from_school", "to_school", "requested_by", "decided_by"
+            )
+            .order_by("-requested_at")
+        )
+        if request.query_params.get("status"):
+            rows = rows.filter(status=request.query_params["status"])
+        page = self.paginate_queryset(rows)
+        log_read(request, "list", "transfer", page)
+        return self.get_paginated_response(s.TransferSerializer(page, many=True).data)
+
+    @extend_schema(request=s.TransferCreateSerializer, responses={201: s.TransferSerializer})
+    def post(self, request):
+        body = s.TransferCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = visible_case(request, body.validated_data["case"])
+        school = Organization.objects.filter(
+            Q(pk=body.validated_data["to_school"]), active=True
+        ).first()
+        if school is None:
+            raise exceptions.ValidationError({"to_school": [_("없는 학교입니다.")]})
+        transfer = transfers.request_transfer(
+            case, by=request.user, to_school=school, reason=body.validated_data["reason"]
+        )
+        return Response(
+            s.TransferSerializer(visible_transfer(request, transfer.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TransferAction(APIView):
+    action = None
+
+    @extend_schema(request=s.OptionalReasonSerializer, responses=s.TransferSerializer)
+    def post(self, request, pk):
+        transfer = visible_transfer(request, pk)
+        body = s.OptionalReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        if self.action == "accept":
+            transfers.accept_transfer(transfer, by=request.user)
+        elif self.action == "decline":
+            if not reason.strip():
+                raise exceptions.ValidationError({"reason": [_("거절 사유를 적어 주세요.")]})
+            transfers.decline_transfer(transfer, by=request.user, reason=reason)
+        else:
+            transfers.cancel_transfer(transfer, by=request.user, reason=reason)
+        transfer.refresh_from_db()
+        return Response(s.TransferSerializer(transfer).data)

@@ -1,0 +1,795 @@
+"""Referrals (DESIGN.md §4): escalation to the district office and service referrals to partners.
+
+draft ─send─► sent ─open─► received ─accept─► accepted ─start─► in_progress ─complete─► completed
+                 │              └──decline (reason)──► declined
+                 └── cancel (sender, reason) from any open state ──► cancelled
+
+The sender's case staff draft, send and cancel; the receiving organisation opens, accepts or
+declines (an escalation only by its centre head, with reasons: Act Art. 10⑤), starts and
+completes with an outcome that returns to the sender. The receiver of a service referral sees
+only the packet taken at send, never the case.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework import access, deadlines
+from casework.choices import ConsentPurpose, ConsentSubject, LegalBasis, Urgency
+from casework.models import (
+    Case,
+    CaseParticipant,
+    CaseStatus,
+    Consent,
+    Decision,
+    Referral,
+    ReferralKind,
+    ReferralMessage,
+    ReferralStatus,
+)
+from casework.models.referrals import CLOSED_STATUSES, OPEN_STATUSES
+from casework.notify import members_with_roles, notify
+from casework.packets import build_packet
+from partners.catalogue import field_codes
+from partners.choices import Domain, OrganizationKind, Role
+from partners.models import Agreement, Organization, Service, User
+
+from .common import attribute, check_version, save
+from .errors import GuardFailed
+
+R = ReferralStatus
+# Who sends for a case: the school's coordinator and principal, a lead office's case managers.
+SENDER_ROLES = (Role.COORDINATOR, Role.PRINCIPAL, Role.CASE_MANAGER)
+# Who may lead the receiving side's work allocation.
+ASSIGNER_ROLES = (Role.PARTNER_LEAD, Role.CENTRE_HEAD)
+# Organisations a service referral may go to.
+SERVICE_RECEIVER_KINDS = (
+    OrganizationKind.PARTNER_AGENCY,
+    OrganizationKind.LOCAL_GOVERNMENT,
+    OrganizationKind.COMMUNITY_CENTER,
+    OrganizationKind.CONTRACTED_AGENCY,
+    OrganizationKind.DISTRICT_OFFICE,
+    OrganizationKind.PROVINCIAL_OFFICE,
+)
+NON_SENSITIVE_DEFAULTS = (
+    "student_name",
+    "grade",
+    "school",
+    "birth_year",
+    "sex",
+    "guardian_contact",
+    "home_borough",
+    "difficulties",
+    "risk_level",
+    "reason",
+    "requested_support",
+)
+
+
+def _url(referral: Referral) -> str:
+    return f"/casework/referrals/{referral.pk}/"
+
+
+# --- What a sender may send -----------------------------------------------------------------
+
+
+def escalation_target(case: Case) -> Organization | None:
+    """The education office an escalation of this case goes to: the owner school's district
+    office (Sejong's schools: the provincial office)."""
+    parent = case.owner.parent
+    chain = parent.education_offices_above() if parent is not None else []
+    return chain[0] if chain else None
+
+
+def agreement_for(sender: Organization, receiver: Organization) -> Agreement | None:
+    """The active data-sharing agreement that covers a referral from `sender` to `receiver`:
+    made by any education office at or above the sender (Decree 15④⑤)."""
+    offices = sender.education_offices_above() if sender.is_education_office else []
+    if not sender.is_education_office and sender.parent is not None:
+        offices = sender.parent.education_offices_above()
+    return (
+        Agreement.objects.active_on()
+        .filter(partner=receiver, office__in=offices)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def allowed_fields(
+    sender: Organization, receiver: Organization
+) -> tuple[set[str], Agreement | None]:
+    """Packet fields the receiver may get. Within the education system no agreement is needed;
+    outside it, the agreement's list (none without an agreement)."""
+    if receiver.is_education_office:
+        return set(field_codes()), None
+    agreement = agreement_for(sender, receiver)
+    if agreement is None:
+        return set(), None
+    return set(agreement.allowed_fields or []) & set(field_codes()), agreement
+
+
+def _consent_purpose(receiver: Organization) -> str:
+    return (
+        ConsentPurpose.SHARE_WITH_OFFICE
+        if receiver.is_education_office
+        else ConsentPurpose.SHARE_WITH_PARTNERS
+    )
+
+
+def _recipient_ok(consent: Consent, receiver: Organization) -> bool:
+    """`recipients` empty means any organisation the purposes cover; otherwise it names the
+    organisation (id or code) or its kind / agency type."""
+    names = {str(r) for r in consent.recipients or []}
+    if not names:
+        return True
+    return bool(
+        names & {str(receiver.pk), receiver.code, receiver.kind, receiver.agency_type or "-"}
+    )
+
+
+def consents_covering(case: Case, receiver: Organization, day=None) -> dict[str, Consent]:
+    """Valid consents of the case, by subject, that allow sharing with `receiver`."""
+    purpose = _consent_purpose(receiver)
+    found: dict[str, Consent] = {}
+    for consent in case.consents.order_by("-given_on"):
+        if (
+            consent.is_valid(day)
+            and purpose in (consent.purposes or [])
+            and _recipient_ok(consent, receiver)
+        ):
+            found.setdefault(consent.subject, consent)
+    return found
+
+
+def missing_consent(case: Case, receiver: Organization, day=None) -> list[str]:
+    """Whose consent to share with `receiver` is still missing (student and guardian both)."""
+    found = consents_covering(case, receiver, day)
+    missing = []
+    if ConsentSubject.STUDENT not in found:
+        missing.append(str(_("학생 본인의 정보 제공 동의")))
+    if ConsentSubject.GUARDIAN not in found:
+        missing.append(str(_("보호자의 정보 제공 동의")))
+    return missing
+
+
+def sending_organization(user: User, case: Case) -> Organization | None:
+    """Where the user sends from for this case: the lead office if they work there, else the
+    owner school (coordinator or principal)."""
+    if not access.has_case_perm(user, access.MANAGE_CASE, case):
+        return None
+    for org in (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,):
+        if access.acting_membership(user, org, SENDER_ROLES) is not None:
+            return org
+    return None
+
+
+def _require_sender(user: User, referral: Referral) -> None:
+    if not access.has_case_perm(user, access.MANAGE_CASE, referral.case) or (
+        access.acting_membership(user, referral.from_organization, SENDER_ROLES) is None
+    ):
+        raise PermissionDenied(_("보낸 기관의 사례 담당자만 할 수 있습니다."))
+
+
+def _require_receiver(user: User, referral: Referral, roles=None) -> None:
+    if not access.has_referral_perm(user, access.ACT_ON_REFERRAL, referral):
+        raise PermissionDenied(_("받는 기관의 담당자만 할 수 있습니다."))
+    roles = roles or access.receiver_roles(referral.to_organization)
+    if access.acting_membership(user, referral.to_organization, roles) is None:
+        if roles == (Role.CENTRE_HEAD,):
+            raise PermissionDenied(_("교육지원청 요청은 센터장이 결정합니다."))
+        raise PermissionDenied(_("받는 기관의 담당자만 할 수 있습니다."))
+
+
+def _check_fields(
+    referral: Referral, *, at_send: bool
+) -> Agreement | None:  # ValidationError / GuardFailed
+    shared = list(referral.shared_fields or [])
+    unknown = set(shared) - set(field_codes())
+    if unknown:
+        raise ValidationError(
+            {"shared_fields": _("알 수 없는 항목: %s") % ", ".join(sorted(unknown))}
+        )
+    allowed, agreement = allowed_fields(referral.from_organization, referral.to_organization)
+    if not referral.to_organization.is_education_office and agreement is None:
+        raise GuardFailed(
+            _("%(org)s과(와) 유효한 정보공유 협약이 없어 의뢰할 수 없습니다.")
+            % {"org": referral.to_organization.name}
+        )
+    if not shared:
+        raise ValidationError({"shared_fields": _("공유할 항목을 하나 이상 고르세요.")})
+    beyond = set(shared) - allowed
+    if beyond:
+        from partners.catalogue import packet_fields
+
+        labels = ", ".join(str(packet_fields()[c].label) for c in shared if c in beyond)
+        raise GuardFailed(_("정보공유 협약이 허용하지 않는 항목입니다: %s") % labels)
+    if "notes_excerpt" in shared and at_send and not referral.notes_excerpt.strip():
+        raise ValidationError(
+            {"notes_excerpt": _("'상담 기록 발췌'를 공유하려면 보낼 내용을 적어 주세요.")}
+        )
+    return agreement
+
+
+def _check_legal_basis(referral: Referral) -> None:
+    basis = referral.legal_basis
+    if basis not in LegalBasis.values:
+        raise ValidationError({"legal_basis": _("알 수 없는 제공 근거입니다.")})
+    if basis != LegalBasis.CONSENT:
+        if not referral.justification.strip():
+            raise ValidationError(
+                {"justification": _("동의 없이 제공하는 근거를 구체적으로 적어 주세요.")}
+            )
+        return
+    if referral.kind == ReferralKind.ESCALATION and referral.consent_id is None:
+        return  # within the education system the escalation itself needs no sharing consent
+    missing = missing_consent(referral.case, referral.to_organization)
+    if missing:
+        raise GuardFailed(_("정보를 보내려면 다음이 필요합니다: %s") % ", ".join(missing))
+    if referral.consent_id is None:
+        covering = consents_covering(referral.case, referral.to_organization)
+        referral.consent = covering.get(ConsentSubject.GUARDIAN) or next(iter(covering.values()))
+    elif (
+        referral.consent not in consents_covering(referral.case, referral.to_organization).values()
+    ):
+        raise GuardFailed(_("고른 동의는 이 기관에 정보를 제공하는 데 유효하지 않습니다."))
+
+
+def _check_case_open(case: Case) -> None:
+    if case.status in (CaseStatus.CLOSED, CaseStatus.NOT_SELECTED):
+        raise GuardFailed(_("종결되었거나 미선정된 사례에서는 의뢰할 수 없습니다."))
+
+
+def _next_number(case: Case) -> str:
+    Case.objects.select_for_update().filter(pk=case.pk).first()  # serialise per case
+    serial = Referral.objects.filter(case=case).count() + 1
+    while Referral.objects.filter(number=f"{case.number}-R{serial:02d}").exists():
+        serial += 1
+    return f"{case.number}-R{serial:02d}"
+
+
+@transaction.atomic
+def create_referral(
+    case: Case,
+    *,
+    by: User,
+    kind: str,
+    to_organization: Organization,
+    reason: str,
+    shared_fields: list[str] | None = None,
+    service: Service | None = None,
+    requested_domains: list[str] | None = None,
+    requested_support: str = "",
+    legal_basis: str = LegalBasis.CONSENT,
+    consent: Consent | None = None,
+    justification: str = "",
+    urgency: str = Urgency.NORMAL,
+    respond_by=None,
+    notes_excerpt: str = "",
+) -> Referral:
+    """A draft referral. Nothing leaves the sender until `send_referral`."""
+    sender = sending_organization(by, case)
+    if sender is None:
+        raise PermissionDenied(_("이 사례의 의뢰는 사례 담당자만 작성할 수 있습니다."))
+    if kind not in ReferralKind.values:
+        raise ValidationError({"kind": _("알 수 없는 의뢰 종류입니다.")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("의뢰 사유를 적어 주세요.")})
+    if urgency not in Urgency.values:
+        raise ValidationError({"urgency": _("알 수 없는 긴급도입니다.")})
+    if set(requested_domains or []) - set(Domain.values):
+        raise ValidationError({"requested_domains": _("알 수 없는 지원 영역이 있습니다.")})
+    if respond_by is not None and respond_by < deadlines.today():
+        raise ValidationError({"respond_by": _("회신 기한은 오늘 이후여야 합니다.")})
+    if consent is not None and consent.case_id != case.pk:
+        raise ValidationError({"consent": _("이 사례의 동의가 아닙니다.")})
+    _check_case_open(case)
+    if kind == ReferralKind.ESCALATION:
+        target = escalation_target(case)
+        if sender.pk != case.owner_id:
+            raise GuardFailed(_("교육지원청 요청은 소속 학교만 보낼 수 있습니다."))
+        if target is None or to_organization.pk != target.pk:
+            raise ValidationError(
+                {
+                    "to_organization": _(
+                        "교육지원청 요청은 학교를 관할하는 교육지원청으로만 보냅니다."
+                    )
+                }
+            )
+        if case.lead_id != case.owner_id:
+            raise GuardFailed(_("이미 교육지원청이 주관하는 사례입니다."))
+        if Referral.objects.filter(
+            case=case, kind=ReferralKind.ESCALATION, status__in=OPEN_STATUSES
+        ).exists():
+            raise GuardFailed(_("이 사례에는 이미 진행 중인 교육지원청 요청이 있습니다."))
+        service = None
+    else:
+        if to_organization.kind not in SERVICE_RECEIVER_KINDS or to_organization.pk == sender.pk:
+            raise ValidationError({"to_organization": _("의뢰할 수 없는 기관입니다.")})
+        if service is not None and service.organization_id != to_organization.pk:
+            raise ValidationError({"service": _("받는 기관의 서비스가 아닙니다.")})
+    if shared_fields is None:
+        shared_fields = [
+            c for c in NON_SENSITIVE_DEFAULTS if c in allowed_fields(sender, to_organization)[0]
+        ]
+    referral = Referral(
+        case=case,
+        kind=kind,
+        from_organization=sender,
+        to_organization=to_organization,
+        service=service,
+        reason=reason.strip(),
+        requested_domains=list(requested_domains or []),
+        requested_support=requested_support or "",
+        shared_fields=list(dict.fromkeys(shared_fields)),
+        notes_excerpt=notes_excerpt or "",
+        legal_basis=legal_basis,
+        consent=consent,
+        justification=justification or "",
+        urgency=urgency,
+        respond_by=respond_by,
+        created_by=by,
+    )
+    _check_fields(referral, at_send=False)
+    _check_legal_basis(referral)
+    referral.number = _next_number(case)
+    attribute(referral, by, "의뢰 작성")
+    referral.save()
+    return referral
+
+
+def _locked(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+
+
+def _move(referral: Referral, to: str, *, by: User, reason: str) -> Referral:
+    previous = referral.status
+    referral.status = to
+    now = timezone.now()
+    stamp = {
+        R.SENT: "sent_at",
+        R.RECEIVED: "received_at",
+        R.ACCEPTED: "accepted_at",
+        R.IN_PROGRESS: "started_at",
+    }.get(to)
+    if stamp:
+        setattr(referral, stamp, now)
+    if to in CLOSED_STATUSES:
+        referral.closed_at = now
+        if referral.agreement_id and referral.packet is not None:
+            referral.packet_expires_on = timezone.localdate() + timedelta(
+                days=referral.agreement.retention_days
+            )
+    label = f"{previous} → {to}" + (f": {reason}" if reason else "")
+    save(referral, by, label, bump=True)
+    return referral
+
+
+def _receivers(referral: Referral) -> list[User]:
+    if referral.assignee_id:
+        return [referral.assignee]
+    return members_with_roles(
+        referral.to_organization, access.receiver_roles(referral.to_organization)
+    )
+
+
+def _senders(referral: Referral) -> list[User]:
+    people = [referral.created_by, referral.case.coordinator]
+    if referral.from_organization_id == referral.case.owner_id:
+        people += members_with_roles(referral.from_organization, (Role.COORDINATOR,))
+    return [p for p in people if p is not None]
+
+
+def _notify_receivers(referral, *, by, kind, title, body=""):
+    notify(_receivers(referral), kind=kind, title=title, body=body, url=_url(referral), exclude=by)
+
+
+def _notify_senders(referral, *, by, kind, title, body=""):
+    notify(
+        _senders(referral),
+        kind=kind,
+        title=title,
+        body=body,
+        case=referral.case,
+        url=_url(referral),
+        exclude=by,
+    )
+
+
+@transaction.atomic
+def send_referral(referral: Referral, *, by: User, version: int | None = None) -> Referral:
+    """Check the guards again, take the packet, start the clock and open the referral to the
+    receiving organisation."""
+    referral = _locked(referral)
+    _require_sender(by, referral)
+    check_version(referral, version)
+    if referral.status != R.DRAFT:
+        raise GuardFailed(_("작성 중인 의뢰만 보낼 수 있습니다."))
+    _check_case_open(referral.case)
+    referral.agreement = _check_fields(referral, at_send=True)
+    _check_legal_basis(referral)
+    referral.privacy_review = referral.legal_basis != LegalBasis.CONSENT
+    referral.packet = build_packet(referral)
+    if referral.respond_by is None or referral.respond_by < deadlines.today():
+        referral.respond_by = deadlines.default_respond_by(referral.urgency)
+    _move(referral, R.SENT, by=by, reason="")
+    access.grant_referral_to_receiver(referral)
+    title = (
+        _("교육지원청 요청이 도착했습니다: %(number)s")
+        if referral.kind == ReferralKind.ESCALATION
+        else _("새 의뢰가 도착했습니다: %(number)s")
+    ) % {"number": referral.number}
+    _notify_receivers(
+        referral,
+        by=by,
+        kind="referral_received",
+        title=title,
+        body=_("보낸 기관: %(org)s · 회신 기한: %(date)s")
+        % {"org": referral.from_organization.name, "date": referral.respond_by.isoformat()},
+    )
+    return referral
+
+
+@transaction.atomic
+def open_referral(referral: Referral, *, by: User) -> Referral:
+    """The receiving organisation acknowledges receipt (접수). Reading alone never does this."""
+    referral = _locked(referral)
+    _require_receiver(by, referral)
+    if referral.status != R.SENT:
+        raise GuardFailed(_("발송된 의뢰만 접수할 수 있습니다."))
+    _move(referral, R.RECEIVED, by=by, reason="")
+    _notify_senders(
+        referral,
+        by=by,
+        kind="referral_received_ack",
+        title=_("%(org)s에서 의뢰를 접수했습니다: %(number)s")
+        % {"org": referral.to_organization.name, "number": referral.number},
+    )
+    return referral
+
+
+def _decision_roles(referral: Referral) -> tuple[str, ...]:
+    if referral.kind == ReferralKind.ESCALATION:
+        return (Role.CENTRE_HEAD,)
+    return (
+        access.RECEIVER_ROLES_PARTNER
+        if not referral.to_organization.is_education_office
+        else (access.RECEIVER_ROLES_EDUCATION)
+    )
+
+
+def _receive_first(referral: Referral, by: User) -> None:
+    """Accepting or declining straight from the inbox records the receipt first."""
+    if referral.status == R.SENT:
+        _move(referral, R.RECEIVED, by=by, reason="")
+
+
+@transaction.atomic
+def accept_referral(
+    referral: Referral, *, by: User, reasons: str = "", version: int | None = None
+) -> Referral:
+    referral = _locked(referral)
+    _require_receiver(by, referral, _decision_roles(referral))
+    check_version(referral, version)
+    if referral.status not in (R.SENT, R.RECEIVED):
+        raise GuardFailed(_("접수된 의뢰만 수락할 수 있습니다."))
+    escalation = referral.kind == ReferralKind.ESCALATION
+    if escalation and not (reasons or "").strip():
+        raise ValidationError({"reasons": _("결정 사유를 적어 주세요. (법 제10조⑤)")})
+    _receive_first(referral, by)
+    referral.decision_reasons = (reasons or "").strip()
+    if referral.assignee_id is None and not escalation:
+        referral.assignee = by
+    _move(referral, R.ACCEPTED, by=by, reason=referral.decision_reasons)
+    if escalation:
+        _take_lead(referral, by=by)
+    else:
+        _add_participant(referral.case, referral.to_organization, by=by)
+    _notify_senders(
+        referral,
+        by=by,
+        kind="referral_accepted",
+        title=_("%(org)s에서 의뢰를 수락했습니다: %(number)s")
+        % {"org": referral.to_organization.name, "number": referral.number},
+        body=referral.decision_reasons,
+    )
+    return referral
+
+
+def _add_participant(case: Case, organization: Organization, *, by: User, role=None) -> None:
+    role = role or CaseParticipant.Role.SUPPORT
+    if CaseParticipant.objects.filter(
+        case=case, organization=organization, role=role, until__isnull=True
+    ).exists():
+        return
+    participant = CaseParticipant(case=case, organization=organization, role=role)
+    attribute(participant, by, "참여 기관 추가")
+    participant.save()
+
+
+def _take_lead(referral: Referral, *, by: User) -> None:
+    """Art. 10⑤: the office decides, and from now on leads the case with the school."""
+    from .lifecycle import _apply, _guard, _record_decision
+
+    office = referral.to_organization
+    case = Case.objects.select_for_update().get(pk=referral.case_id)
+    _record_decision(case, by=by, decision=Decision.Kind.SELECT, reasons=referral.decision_reasons)
+    for participant in CaseParticipant.objects.filter(
+        case=case, role=CaseParticipant.Role.LEAD, until__isnull=True
+    ):
+        participant.until = timezone.now()
+        attribute(participant, by, "주관 기관 변경")
+        participant.save()
+    _add_participant(case, office, by=by, role=CaseParticipant.Role.LEAD)
+    case.lead = office
+    save(case, by, f"주관 기관: {office.name}", bump=True)
+    access.grant_case_to_lead_office(case, office)
+    if case.status == CaseStatus.IDENTIFIED:
+        _apply(case, CaseStatus.REVIEWING, by=by, reason=_("교육지원청 검토"))
+    if case.status == CaseStatus.REVIEWING:
+        _guard(case, CaseStatus.SELECTED, closure_reason="", reason=referral.decision_reasons)
+        _apply(case, CaseStatus.SELECTED, by=by, reason=referral.decision_reasons)
+
+
+@transaction.atomic
+def decline_referral(
+    referral: Referral, *, by: User, reason: str, version: int | None = None
+) -> Referral:
+    referral = _locked(referral)
+    _require_receiver(by, referral, _decision_roles(referral))
+    check_version(referral, version)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("거절 사유를 적어 주세요.")})
+    if referral.status not in (R.SENT, R.RECEIVED):
+        raise GuardFailed(_("접수된 의뢰만 거절할 수 있습니다."))
+    _receive_first(referral, by)
+    referral.decline_reason = reason.strip()
+    if referral.kind == ReferralKind.ESCALATION:
+        from .lifecycle import _record_decision
+
+        referral.decision_reasons = reason.strip()
+        _record_decision(
+            referral.case, by=by, decision=Decision.Kind.NOT_SELECT, reasons=reason.strip()
+        )
+    _move(referral, R.DECLINED, by=by, reason=reason.strip())
+    _notify_senders(
+        referral,
+        by=by,
+        kind="referral_declined",
+        title=_("%(org)s에서 의뢰를 거절했습니다: %(number)s")
+        % {"org": referral.to_organization.name, "number": referral.number},
+        body=reason.strip(),
+    )
+    return referral
+
+
+@transaction.atomic
+def start_referral(referral: Referral, *, by: User, version: int | None = None) -> Referral:
+    referral = _locked(referral)
+    _require_receiver(by, referral)
+    check_version(referral, version)
+    if referral.status != R.ACCEPTED:
+        raise GuardFailed(_("수락한 의뢰만 지원을 시작할 수 있습니다."))
+    _move(referral, R.IN_PROGRESS, by=by, reason="")
+    _notify_senders(
+        referral,
+        by=by,
+        kind="referral_started",
+        title=_("%(org)s에서 지원을 시작했습니다: %(number)s")
+        % {"org": referral.to_organization.name, "number": referral.number},
+    )
+    return referral
+
+
+@transaction.atomic
+def complete_referral(
+    referral: Referral, *, by: User, outcome: str, version: int | None = None
+) -> Referral:
+    """The loop closes: the outcome returns to the sender."""
+    referral = _locked(referral)
+    _require_receiver(by, referral)
+    check_version(referral, version)
+    if not (outcome or "").strip():
+        raise ValidationError({"outcome": _("결과를 적어 주세요. 보낸 기관에 전달됩니다.")})
+    if referral.status not in (R.ACCEPTED, R.IN_PROGRESS):
+        raise GuardFailed(_("수락하거나 진행 중인 의뢰만 완료할 수 있습니다."))
+    referral.outcome = outcome.strip()
+    _move(referral, R.COMPLETED, by=by, reason="")
+    _notify_senders(
+        referral,
+        by=by,
+        kind="referral_completed",
+        title=_("의뢰 결과가 도착했습니다: %(number)s") % {"number": referral.number},
+        body=referral.outcome,
+    )
+    return referral
+
+
+@transaction.atomic
+def cancel_referral(
+    referral: Referral, *, by: User, reason: str, version: int | None = None
+) -> Referral:
+    referral = _locked(referral)
+    _require_sender(by, referral)
+    check_version(referral, version)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("취소 사유를 적어 주세요.")})
+    return _cancel(referral, by=by, reason=reason.strip())
+
+
+def _cancel(referral: Referral, *, by: User, reason: str, revoke: bool = False) -> Referral:
+    if referral.status not in OPEN_STATUSES:
+        raise GuardFailed(_("이미 끝난 의뢰는 취소할 수 없습니다."))
+    was_sent = referral.status != R.DRAFT
+    referral.cancel_reason = reason
+    if revoke:
+        referral.packet = None
+        referral.packet_purged_at = timezone.now()
+        referral.notes_excerpt = ""
+    _move(referral, R.CANCELLED, by=by, reason=reason)
+    if revoke:
+        access.revoke_referral_from_receiver(referral)
+    if was_sent:
+        _notify_receivers(
+            referral,
+            by=by,
+            kind="referral_cancelled",
+            title=_("의뢰가 취소되었습니다: %(number)s") % {"number": referral.number},
+            body=reason,
+        )
+    return referral
+
+
+@transaction.atomic
+def assign_referral(referral: Referral, *, by: User, assignee: User) -> Referral:
+    """The receiving side's lead (or a worker taking it themself) names who works it."""
+    referral = _locked(referral)
+    _require_receiver(by, referral)
+    if assignee.pk != by.pk and (
+        access.acting_membership(by, referral.to_organization, ASSIGNER_ROLES) is None
+    ):
+        raise PermissionDenied(_("담당자 지정은 기관 책임자만 할 수 있습니다."))
+    if (
+        access.acting_membership(
+            assignee, referral.to_organization, access.receiver_roles(referral.to_organization)
+        )
+        is None
+    ):
+        raise ValidationError({"assignee": _("받는 기관에서 의뢰를 처리하는 사람이 아닙니다.")})
+    if referral.status not in OPEN_STATUSES or referral.status == R.DRAFT:
+        raise GuardFailed(_("진행 중인 의뢰에만 담당자를 지정할 수 있습니다."))
+    referral.assignee = assignee
+    save(referral, by, f"담당자: {assignee.name or assignee.username}", bump=True)
+    notify(
+        [assignee],
+        kind="referral_assigned",
+        title=_("의뢰 담당자로 지정되었습니다: %(number)s") % {"number": referral.number},
+        url=_url(referral),
+        exclude=by,
+    )
+    return referral
+
+
+@transaction.atomic
+def post_message(referral: Referral, *, by: User, body: str) -> ReferralMessage:
+    """A message in the thread between the two sides."""
+    if not (body or "").strip():
+        raise ValidationError({"body": _("내용을 적어 주세요.")})
+    if referral.status == R.DRAFT:
+        raise GuardFailed(_("보내기 전의 의뢰에는 메시지를 남길 수 없습니다."))
+    receiver = access.has_referral_perm(by, access.ACT_ON_REFERRAL, referral)
+    sender = access.is_referral_sender(by, referral)
+    if not (receiver or sender):
+        raise PermissionDenied(_("의뢰를 주고받는 기관만 메시지를 남길 수 있습니다."))
+    organization = (
+        referral.to_organization if receiver and not sender else referral.from_organization
+    )
+    message = ReferralMessage(
+        referral=referral, author=by, organization=organization, body=body.strip()
+    )
+    attribute(message, by, "의뢰 메시지")
+    message.save()
+    title = _("의뢰에 새 메시지가 있습니다: %(number)s") % {"number": referral.number}
+    if organization.pk == referral.to_organization_id:
+        _notify_senders(referral, by=by, kind="referral_message", title=title, body=body[:200])
+    else:
+        _notify_receivers(referral, by=by, kind="referral_message", title=title, body=body[:200])
+    return message
+
+
+# --- Consent withdrawal ---------------------------------------------------------------------
+
+
+def cancel_for_withdrawn_consent(case: Case, *, by: User, reason: str) -> list[Referral]:
+    """Every open referral whose consent basis no longer holds is cancelled, and its receiver
+    loses it at once (packet destroyed), in the caller's transaction."""
+    cancelled = []
+    for referral in Referral.objects.select_for_update().filter(
+        case=case, legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES
+    ):
+        relied = referral.consent_id is not None or referral.kind == ReferralKind.SERVICE
+        if not relied:
+            continue
+        if not missing_consent(case, referral.to_organization):
+            if referral.consent is None or referral.consent.is_valid():
+                continue
+            # Another valid consent still covers it: rely on that one from now on.
+            referral.consent = consents_covering(case, referral.to_organization).get(
+                referral.consent.subject
+            )
+            save(referral, by, "근거 동의 변경", bump=True)
+            continue
+        text = _("동의 철회로 취소: %(reason)s") % {"reason": reason}
+        cancelled.append(_cancel(referral, by=by, reason=str(text), revoke=True))
+    return cancelled
+
+
+# --- Deadlines, reminders, retention (run by Celery beat) -----------------------------------
+
+
+def overdue_referrals(day=None):
+    day = day or deadlines.today()
+    return Referral.objects.filter(
+        status__in=(R.SENT, R.RECEIVED), respond_by__lt=day
+    ).select_related("case", "to_organization", "from_organization", "assignee", "created_by")
+
+
+def send_reminders(day=None, *, by: User | None = None) -> int:
+    """Once a day per overdue referral: remind the receiver; after
+    REFERRAL_ESCALATE_REMINDER_AFTER business days also the sender and the sender's head."""
+    from django.conf import settings
+
+    day = day or deadlines.today()
+    if not deadlines.is_business_day(day):
+        return 0
+    count = 0
+    for referral in overdue_referrals(day).exclude(reminded_on=day):
+        with transaction.atomic():
+            referral = _locked(referral)
+            if referral.reminded_on == day or not referral.is_overdue(day):
+                continue
+            late = deadlines.business_days_between(referral.respond_by, day)
+            title = _("회신 기한이 %(days)s일 지났습니다: %(number)s") % {
+                "days": late,
+                "number": referral.number,
+            }
+            _notify_receivers(referral, by=by, kind="referral_overdue", title=title)
+            if late >= settings.REFERRAL_ESCALATE_REMINDER_AFTER:
+                heads = members_with_roles(
+                    referral.from_organization, (Role.PRINCIPAL, Role.CENTRE_HEAD)
+                )
+                notify(
+                    [*_senders(referral), *heads],
+                    kind="referral_overdue_sender",
+                    title=_("보낸 의뢰의 회신이 %(days)s일 늦어지고 있습니다: %(number)s")
+                    % {"days": late, "number": referral.number},
+                    body=referral.to_organization.name,
+                    case=referral.case,
+                    url=_url(referral),
+                    exclude=by,
+                )
+            referral.reminded_on = day
+            referral.reminders_sent += 1
+            attribute(referral, by, "회신 독촉")
+            referral.save(update_fields=["reminded_on", "reminders_sent", "updated_at"])
+            count += 1
+    return count
+
+
+def purge_expired_packets(day=None, *, by: User | None = None) -> int:
+    """A closed referral's packet is kept for the agreement's retention period, then destroyed."""
+    day = day or deadlines.today()
+    count = 0
+    for referral in Referral.objects.filter(
+        packet_expires_on__lt=day, packet__isnull=False, status__in=CLOSED_STATUSES
+    ):
+        with transaction.atomic():
+            referral.packet = None
+            referral.notes_excerpt = ""
+            referral.packet_purged_at = timezone.now()
+            attribute(referral, by, "보관 기간 경과로 공유 정보 파기")
+            referral.save()
+            count += 1
+    return count
