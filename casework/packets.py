@@ -76,7 +76,6 @@ def build_packet(referral: Referral) -> dict:
     codes = sorted(set(referral.shared_fields), key=order.index)
     return {
         "taken_at": timezone.now().isoformat(),
-        "case_number": referral.case.number,
         "fields": {code: _field_value(referral, code) for code in codes},
     }
 

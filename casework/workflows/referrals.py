@@ -242,12 +242,19 @@ def _check_case_open(case: Case) -> None:
         raise GuardFailed(_("종결되었거나 미선정된 사례에서는 의뢰할 수 없습니다."))
 
 
-def _next_number(case: Case) -> str:
-    Case.objects.select_for_update().filter(pk=case.pk).first()  # serialise per case
-    serial = Referral.objects.filter(case=case).count() + 1
-    while Referral.objects.filter(number=f"{case.number}-R{serial:02d}").exists():
-        serial += 1
-    return f"{case.number}-R{serial:02d}"
+def _next_number(sender: Organization) -> str:
+    """`R<year>-<sender code>-<serial>`: numbered per sending organisation, so the number tells
+    the receiver nothing about the case or the school behind a district's referral."""
+    Organization.objects.select_for_update().filter(pk=sender.pk).first()  # serialise
+    prefix = f"R{deadlines.today().year}-{sender.code}-"
+    last = (
+        Referral.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{serial:04d}"
 
 
 @transaction.atomic
@@ -334,7 +341,7 @@ def create_referral(
     )
     _check_fields(referral, at_send=False)
     _check_legal_basis(referral)
-    referral.number = _next_number(case)
+    referral.number = _next_number(sender)
     attribute(referral, by, "의뢰 작성")
     referral.save()
     return referral

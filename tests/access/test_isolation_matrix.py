@@ -174,6 +174,56 @@ ROUTES: dict[str, Route] = {
         expect={"anonymous": 401, "coordinator": 200, "*": 404},
         note="a job is its creator's only",
     ),
+    # --- Referrals and transfers: a service referral of 이음초등학교 to 금천구청소년상담복지센터 and
+    # a transfer request to 한빛초등학교 (coordinator2 is that school's coordinator). The
+    # receiving partner, the other district and the old school after a transfer are covered in
+    # tests/access/test_referral_isolation.py.
+    "api-referrals": Route(expect=api_signed_in()),
+    **{
+        name: Route(
+            kwargs=lambda w: {"pk": w.referral.pk},
+            method=method,
+            data=data,
+            expect={"anonymous": 401, "coordinator": ok, "*": 404},
+        )
+        for name, method, data, ok in [
+            ("api-referral", "get", None, 200),
+            ("api-referral-messages", "get", None, 200),
+            ("api-referral-send", "post", None, 409),
+            ("api-referral-open", "post", None, 403),
+            ("api-referral-accept", "post", None, 403),
+            ("api-referral-decline", "post", {"reason": "r"}, 403),
+            ("api-referral-start", "post", None, 403),
+            ("api-referral-complete", "post", {"outcome": "o"}, 403),
+            ("api-referral-cancel", "post", {"reason": ""}, 400),
+            ("api-referral-assign", "post", {}, 400),
+        ]
+    },
+    "api-consent-withdraw": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.consent.pk},
+        expect={"anonymous": 401, "coordinator": 400, "*": 404},
+        note="no reason: 400 for the school; invisible to everyone else",
+    ),
+    "api-transfers": Route(expect=api_signed_in()),
+    "api-transfer-accept": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.transfer.pk},
+        expect={"anonymous": 401, "coordinator": 403, "coordinator2": 200, "*": 404},
+        note="only the new school's coordinator accepts",
+    ),
+    "api-transfer-decline": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.transfer.pk},
+        data={"reason": "재학생 아님"},
+        expect={"anonymous": 401, "coordinator": 403, "coordinator2": 200, "*": 404},
+    ),
+    "api-transfer-cancel": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.transfer.pk},
+        expect={"anonymous": 401, "coordinator": 200, "coordinator2": 403, "*": 404},
+        note="the old school cancels; the new school sees the request but may not cancel it",
+    ),
     "api-notifications": Route(expect=api_signed_in()),
     "api-notification-read": Route(
         method="post",
@@ -246,6 +296,37 @@ ROUTES: dict[str, Route] = {
     ),
     "casework:school_overview": Route(
         expect={"anonymous": 302, "*": 403}, note="principal and vice-principal only"
+    ),
+    "casework:referral_list": Route(expect=signed_in(200), note="own inbox and outbox only"),
+    "casework:referral_detail": Route(
+        kwargs=lambda w: {"pk": w.referral.pk},
+        expect={"anonymous": 302, "coordinator": 200, "*": 404},
+    ),
+    "casework:referral_action": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.referral.pk, "action": "open"},
+        expect={"anonymous": 302, "coordinator": 403, "*": 404},
+        note="the sender sees the referral but only the receiver opens it",
+    ),
+    "casework:referral_new": Route(
+        kwargs=lambda w: {"pk": w.case.pk},
+        expect={"anonymous": 302, "coordinator": 200, "*": 404},
+    ),
+    "casework:consent_withdraw": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.case.pk, "consent_pk": w.consent.pk},
+        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+    ),
+    "casework:transfer_request": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.case.pk},
+        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+    ),
+    "casework:transfer_list": Route(expect=signed_in(200), note="own schools' transfers only"),
+    "casework:transfer_action": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.transfer.pk, "action": "accept"},
+        expect={"anonymous": 302, "coordinator": 403, "coordinator2": 302, "*": 404},
     ),
     "casework:notifications": Route(expect=signed_in(200)),
     "casework:notification_open": Route(
@@ -363,6 +444,38 @@ def casework(world):
     world.notification = Notification.objects.filter(recipient=world["coordinator"]).first()
     world.job = Job.objects.create(
         kind="roster_import", created_by=world["coordinator"], organization=world.school
+    )
+    from casework.workflows import records, referrals, transfers
+    from tests.factories import AgreementFactory
+
+    AgreementFactory(
+        office=world.province,
+        partner=world.partner_org,
+        allowed_fields=["student_name", "grade", "reason"],
+    )
+    world.consent = records.record_consent(
+        world.case,
+        by=world["coordinator"],
+        subject="student",
+        purposes=["support"],
+        method="written",
+        given_on=today,
+    )
+    world.referral = referrals.send_referral(
+        referrals.create_referral(
+            world.case,
+            by=world["coordinator"],
+            kind="service",
+            to_organization=world.partner_org,
+            reason="상담 연계",
+            shared_fields=["student_name", "grade"],
+            legal_basis="emergency",
+            justification="자해 위험",
+        ),
+        by=world["coordinator"],
+    )
+    world.transfer = transfers.request_transfer(
+        world.case, by=world["coordinator"], to_school=world.other_school, reason="전학"
     )
     return world
 

@@ -109,7 +109,8 @@ def escalation(world, case, **kw):
 
 def test_service_referral_full_loop(net, consented):
     referral = service_referral(net, consented)
-    assert referral.status == "draft" and referral.number == f"{consented.number}-R01"
+    assert referral.status == "draft" and referral.number == f"R{TODAY().year}-S0001-0001"
+    assert service_referral(net, consented).number == f"R{TODAY().year}-S0001-0002"
     assert not access.visible_referrals(net["partner"]).exists()  # a draft stays home
     referral = wf.send_referral(referral, by=net["coordinator"])
     assert referral.status == "sent" and referral.sent_at and referral.packet
