@@ -1,0 +1,100 @@
+"""Referral journeys in the browser, in Korean: (1) the school escalates to the district centre
+and the centre head decides with reasons; (2) the coordinator refers to a partner, previews the
+packet and sends; the partner accepts, starts and completes with an outcome, which the
+coordinator then sees on the case page."""
+
+from pathlib import Path
+
+import pytest
+
+from casework.models import Case, Referral
+from casework.workflows import intake, lifecycle
+from tests.casework.test_referrals import NON_SENSITIVE, consent
+from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+@pytest.fixture
+def case(world):
+    AgreementFactory(office=world.province, partner=world.partner_org, allowed_fields=NON_SENSITIVE)
+    service = ServiceFactory(
+        organization=world.partner_org, name="청소년 개인상담", domains=["counselling"]
+    )
+    service.boroughs.add(world.borough)
+    student = StudentFactory(school=world.school, name="한결", home_borough=world.borough)
+    case = intake.open_case(
+        by=world["coordinator"], student=student, difficulties=["psychological"]
+    )
+    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
+    consent(world, case, "student")
+    consent(world, case, "guardian")
+    case.refresh_from_db()
+    return case
+
+
+def test_escalation_and_decision(transactional_db, world, case, live_server, sign_in_as):
+    coordinator = sign_in_as("coordinator")
+    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    coordinator.get_by_role("link", name="교육지원청에 지원 요청").click()
+    assert coordinator.locator("#id_kind_1").is_checked()  # the escalation is preselected
+    coordinator.locator("#id_reason").fill("정서 위기가 깊어 학교 지원만으로는 부족합니다.")
+    coordinator.get_by_role("button", name="미리 보기").click()
+    coordinator.get_by_text("받는 기관이 보게 될 내용").wait_for()
+    assert "서울특별시남부교육지원청" in coordinator.locator("#preview").inner_text()
+    coordinator.get_by_role("button", name="보내기").click()
+    coordinator.get_by_text("의뢰를 보냈습니다").wait_for()
+    referral = Referral.objects.get(kind="escalation")
+
+    centre = sign_in_as("centrehead")
+    centre.goto(f"{live_server.url}/casework/referrals/")
+    centre.get_by_role("link", name=referral.number).click()
+    assert "한결" in centre.locator("main").inner_text()  # the packet
+    centre.get_by_label("결정 사유").fill("위기 수준이 높아 교육지원청이 주관합니다.")
+    centre.get_by_role("button", name="지원 결정(수락)").click()
+    centre.get_by_text("의뢰 상태: 수락").wait_for()
+    SHOTS.mkdir(exist_ok=True)
+    centre.screenshot(path=str(SHOTS / "escalation-decided.png"), full_page=True)
+    case = Case.objects.get(pk=case.pk)
+    assert case.lead == world.nambu and case.status == "selected"
+
+    coordinator.goto(f"{live_server.url}/casework/notifications/")
+    assert "의뢰를 수락했습니다" in coordinator.locator("main").inner_text()
+
+
+def test_partner_referral_completed_with_outcome(
+    transactional_db, world, case, live_server, sign_in_as
+):
+    coordinator = sign_in_as("coordinator")
+    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    coordinator.get_by_role("link", name="협력기관에 의뢰하기").click()
+    coordinator.locator("label", has_text="청소년 개인상담").click()
+    coordinator.locator("#id_reason").fill("또래 갈등 뒤 등교를 힘들어합니다.")
+    coordinator.get_by_role("button", name="미리 보기").click()
+    preview = coordinator.locator("#preview")
+    preview.wait_for()
+    assert "한결" in preview.inner_text() and "금천구청소년상담복지센터" in preview.inner_text()
+    coordinator.get_by_role("button", name="보내기").click()
+    coordinator.get_by_text("의뢰를 보냈습니다").wait_for()
+    referral = Referral.objects.get(kind="service")
+    assert referral.status == "sent"
+
+    partner = sign_in_as("partner")
+    partner.goto(f"{live_server.url}/casework/referrals/")
+    partner.get_by_role("link", name=referral.number).click()
+    partner.get_by_role("button", name="수락", exact=True).click()
+    partner.get_by_text("의뢰 상태: 수락").wait_for()
+    partner.get_by_role("button", name="지원 시작").click()
+    partner.get_by_text("의뢰 상태: 진행 중").wait_for()
+    partner.get_by_label("결과 (보낸 기관에 전달됩니다)").fill(
+        "6회 상담 후 교우 관계가 좋아졌습니다."
+    )
+    partner.get_by_role("button", name="완료").click()
+    partner.get_by_text("의뢰 상태: 완료").wait_for()
+
+    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    referrals = coordinator.locator("#referrals").inner_text()
+    assert "6회 상담 후 교우 관계가 좋아졌습니다." in referrals and "결과 도착" in referrals
+    SHOTS.mkdir(exist_ok=True)
+    coordinator.screenshot(path=str(SHOTS / "referral-outcome.png"), full_page=True)
