@@ -9,7 +9,7 @@ from .cases import (
     Concern,
     IdentificationSource,
 )
-from .notifications import Job, Notification
+from .notifications import EmailDigest, Job, Notification
 from .permissions import (
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
@@ -37,6 +37,7 @@ __all__ = [
     "Concern",
     "Consent",
     "Decision",
+    "EmailDigest",
     "EnrolmentStatus",
     "Guardian",
     "IdentificationSource",

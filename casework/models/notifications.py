@@ -96,3 +96,27 @@ class Job(models.Model):
         if self.status == self.Status.SUCCEEDED:
             return 100
         return int(self.processed * 100 / self.total) if self.total else 0
+
+
+class EmailDigest(models.Model):
+    """One daily summary e-mail per person and day: the row makes the digest idempotent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("일일 알림 요약")
+        verbose_name_plural = _("일일 알림 요약")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="digest_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.day}"
