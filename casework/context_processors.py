@@ -39,5 +39,6 @@ def menu(request):
             "heads": bool(roles & {Role.PRINCIPAL, Role.VICE_PRINCIPAL}),
             "meetings": bool(roles & {Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL}),
             "referrals": bool(roles & REFERRAL_ROLES),
+            "district": bool(roles & {Role.CENTRE_HEAD, Role.CASE_MANAGER}),
         }
     }

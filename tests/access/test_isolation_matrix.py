@@ -328,6 +328,10 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"pk": w.transfer.pk, "action": "accept"},
         expect={"anonymous": 302, "coordinator": 403, "coordinator2": 302, "*": 404},
     ),
+    "casework:district_dashboard": Route(
+        expect={"anonymous": 302, "casemanager2": 200, "*": 403},
+        note="district office staff only, each their own office's counts",
+    ),
     "casework:notifications": Route(expect=signed_in(200)),
     "casework:notification_open": Route(
         method="post",

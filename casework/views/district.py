@@ -1,0 +1,79 @@
+"""The district office's dashboard (교육지원청 통합지원센터): escalations waiting for a decision,
+the cases the office leads, its onward referrals and what is overdue. Counts come from the
+cases and referrals the user may see through casework/access.py; a few grouped queries, the same
+number whatever the size of the district."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from casework import access, deadlines
+from casework.models import CaseStatus, Referral, ReferralStatus
+from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
+from partners.choices import Role
+
+from .work import log
+
+DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
+
+
+@login_required
+def district_dashboard(request):
+    membership = (
+        access.current_memberships(request.user)
+        .filter(role__in=DISTRICT_ROLES, organization__kind="district_office")
+        .select_related("organization")
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied(_("교육지원청 통합지원센터 담당자만 볼 수 있습니다."))
+    office = membership.organization
+    today = deadlines.today()
+    led = access.visible_cases(request.user).filter(lead=office)
+    by_status = dict(led.values_list("status").annotate(n=Count("id")).order_by())
+    inbox = access.received_referrals(request.user).filter(to_organization=office)
+    escalations = dict(
+        inbox.filter(kind="escalation").values_list("status").annotate(n=Count("id")).order_by()
+    )
+    overdue = inbox.filter(status__in=AWAITING_RESPONSE, respond_by__lt=today).count()
+    onward = dict(
+        Referral.objects.filter(from_organization=office)
+        .filter(pk__in=access.sent_referrals(request.user).values("pk"))
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_school = list(
+        led.exclude(status__in=(CaseStatus.CLOSED, CaseStatus.NOT_SELECTED))
+        .values("owner__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "owner__name")[:10]
+    )
+    waiting = list(
+        inbox.filter(kind="escalation", status__in=AWAITING_RESPONSE)
+        .select_related("from_organization")
+        .order_by("respond_by", "created_at")[:10]
+    )
+    log(request, "list", "district_dashboard", waiting)
+    open_led = sum(n for s, n in by_status.items() if s not in (CaseStatus.CLOSED, "not_selected"))
+    return render(
+        request,
+        "casework/district_dashboard.html",
+        {
+            "office": office,
+            "by_status": [(s, by_status.get(s.value, 0)) for s in CaseStatus],
+            "open_led": open_led,
+            "escalations": [
+                (s, escalations.get(s.value, 0)) for s in ReferralStatus if s != "draft"
+            ],
+            "overdue": overdue,
+            "awaiting": sum(escalations.get(s, 0) for s in AWAITING_RESPONSE),
+            "onward": [(s, onward.get(s.value, 0)) for s in ReferralStatus],
+            "onward_open": sum(onward.get(s, 0) for s in OPEN_STATUSES),
+            "by_school": by_school,
+            "waiting": waiting,
+            "today": today,
+        },
+    )
