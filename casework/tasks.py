@@ -1,6 +1,7 @@
 """Celery tasks. With no broker configured they run eagerly (the demo)."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from partners.choices import Role
 
-from . import access, imports
+from . import access, delivery, imports
 from .models import Job
 from .workflows.common import attribute
 
@@ -101,3 +102,112 @@ def _run_roster_import(job: Job) -> None:
     job.result = plan.counts
     if job.dry_run:
         job.result |= {"rows": parsed.total, "preview": imports.preview(parsed, plan)}
+
+
+# --- Notification e-mail (casework.delivery) -----------------------------------------------
+
+
+class DeliveryIncomplete(Exception):
+    """Some e-mails of the batch failed to send and may be tried again."""
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(DeliveryIncomplete,),
+    retry_backoff=30,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    # The row's own attempt counter decides when to give up; this only bounds the retries of
+    # one message (the first run plus these reach NOTIFICATION_EMAIL_MAX_ATTEMPTS).
+    max_retries=max(delivery.max_attempts() - 1, 0),
+)
+def deliver_notifications(self, ids) -> dict:
+    """E-mail each pending notification in `ids` once. Safe to run again or twice at once: a
+    row is claimed under a lock and only a pending row is sent. Failed sends stay pending and
+    the task retries with backoff; a row that reaches the maximum attempts becomes failed."""
+    outcome = delivery.deliver(ids)
+    counts = {name: len(getattr(outcome, name)) for name in ("sent", "skipped", "failed", "retry")}
+    if outcome.retry:
+        # Autoretry re-runs the same ids; rows already sent are left alone.
+        raise DeliveryIncomplete(f"{len(outcome.retry)} e-mail(s) to retry")
+    return counts
+
+
+@shared_task
+def sweep_notifications(older_than_seconds: int | None = None) -> dict:
+    """Every few minutes (CELERY_BEAT_SCHEDULE): hand pending notifications older than
+    NOTIFICATION_SWEEP_AFTER_SECONDS to delivery again, so that a broker outage at commit time
+    loses nothing."""
+    older_than = None if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    counts = delivery.sweep(older_than=older_than)
+    if counts["found"]:
+        logger.info("notification sweep: %s", counts)
+    return counts
+
+
+# --- Referral deadlines, retention and the daily digest (Celery beat: settings) --------------
+
+
+@shared_task
+def send_referral_reminders() -> int:
+    """Reminders for overdue referrals, once per business day (casework/deadlines.py)."""
+    from .workflows.referrals import send_reminders
+
+    return send_reminders()
+
+
+@shared_task
+def purge_referral_packets() -> int:
+    """Destroy the packets of closed referrals whose agreement's retention has passed."""
+    from .workflows.referrals import purge_expired_packets
+
+    return purge_expired_packets()
+
+
+@shared_task
+def send_daily_digest() -> int:
+    """One e-mail per person with unread notifications from the last day, at most once a day
+    (an EmailDigest row per person and day makes a second run send nothing)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import IntegrityError
+    from django.utils import translation
+
+    from .models import EmailDigest, Notification
+
+    today = timezone.localdate()
+    unread = (
+        Notification.objects.filter(
+            read_at__isnull=True, created_at__gte=timezone.now() - timedelta(days=1)
+        )
+        .exclude(recipient__email="")
+        .filter(recipient__is_active=True)
+        .select_related("recipient")
+        .order_by("recipient_id", "-created_at")
+    )
+    by_user: dict = {}
+    for row in unread:
+        by_user.setdefault(row.recipient, []).append(row)
+    sent = 0
+    for user, rows in by_user.items():
+        try:
+            with transaction.atomic():
+                digest = EmailDigest(recipient=user, day=today, count=len(rows))
+                digest._change_reason = "일일 알림 요약"
+                digest.save()
+                with translation.override(settings.LANGUAGE_CODE):
+                    subject = _("[이음] 읽지 않은 알림 %(n)s건") % {"n": len(rows)}
+                    lines = [f"· {row.title}" for row in rows[:20]]
+                    if len(rows) > 20:
+                        lines.append(_("외 %(n)s건") % {"n": len(rows) - 20})
+                    lines += ["", settings.IEUM_BASE_URL.rstrip("/") + "/casework/notifications/"]
+                send_mail(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [user.email])
+        except IntegrityError:
+            continue  # already sent today
+        except Exception:
+            logger.exception("daily digest for %s failed", user.pk)
+            continue
+        sent += 1
+    return sent

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.IdleSessionMiddleware",
     "config.middleware.KoreanFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +99,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # OLTP queries: PostgreSQL's JIT compiles for longer than the access queries run.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identity -------------------------------------------------------------------------------
@@ -122,7 +127,10 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True  # the 30 minutes count from the last request, not the login
+# The 30 minutes count from the last request, not the login: config.middleware.IdleSessionMiddleware
+# renews the session at most once per SESSION_REFRESH_SECONDS instead of writing it every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "8"))
 
@@ -164,6 +172,33 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing happens after a request's commit: with the broker down it must fail within about a
+# second instead of retrying, and the periodic sweep delivers what was left pending.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,  # publishing only; the worker's own reconnects follow broker_connection_*
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": 2,  # a broker that accepts but never answers
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep-notifications": {
+        "task": "casework.tasks.sweep_notifications",
+        "schedule": 5 * 60.0,
+    },
+    "send-referral-reminders": {
+        "task": "casework.tasks.send_referral_reminders",
+        "schedule": crontab(hour=8, minute=30),  # CELERY_TIMEZONE: Asia/Seoul
+    },
+    "send-daily-digest": {
+        "task": "casework.tasks.send_daily_digest",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "purge-referral-packets": {
+        "task": "casework.tasks.purge_referral_packets",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -210,6 +245,22 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ieum@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))  # a hung SMTP server frees the worker
+if os.environ.get("EMAIL_FILE_PATH"):  # with the file-based backend (tests of the worker)
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# Links in e-mails are built on this address (scheme and host, no trailing path).
+IEUM_BASE_URL = os.environ.get("IEUM_BASE_URL", "http://127.0.0.1:8000")
+# Notification e-mail (casework.delivery): attempts before a row is marked failed; age after
+# which the sweep picks up a row still pending; ids per delivery task.
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_EMAIL_MAX_ATTEMPTS", "5"))
+NOTIFICATION_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATION_SWEEP_AFTER_SECONDS", "120"))
+NOTIFICATION_DELIVERY_BATCH = 100
 
 # --- Security: secure by default; loopback deployments without TLS opt out explicitly --------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
