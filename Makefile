@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Commands that only need settings (no secrets): run them with the demo defaults.
 MANAGE := DEBUG=1 $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-migrations messages makemessages serve clean
+.PHONY: demo test bench install lint check-migrations messages makemessages serve clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ check-migrations: $(VENV)/.installed
 
 test: install lint check-migrations
 	$(BIN)/python -m pytest
+
+# Hot paths under load against gunicorn and PostgreSQL (BENCH_TIER=district|seoul); see
+# docs/performance.md. Loads the tier into its own database first when it is missing.
+bench: install
+	$(BIN)/python bench/run.py
 
 # Refresh the English catalog after changing UI text (Korean is the source language).
 makemessages: $(VENV)/.installed

@@ -46,9 +46,16 @@ def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _membership_for(user: User, case: Case | None, student: Student | None) -> Membership | None:
+def _membership_for(
+    user: User, case: Case | None, student: Student | None, request=None
+) -> Membership | None:
     """The membership the user acted in: one at the case's (or student's) organisation if any."""
-    memberships = list(Membership.objects.current().filter(user=user))
+    if request is not None and getattr(request, "user", None) == user:
+        from partners.context_processors import active_memberships
+
+        memberships = [m for m in active_memberships(request) if m.is_current()]
+    else:
+        memberships = list(Membership.objects.current().filter(user=user))
     orgs = set()
     if case is not None:
         orgs = {case.owner_id, case.lead_id}
@@ -77,7 +84,7 @@ def record_access(
     now = timezone.now()
     partition = timezone.localtime(now).strftime("%Y-%m")
     if membership is None:
-        membership = _membership_for(user, case, student)
+        membership = _membership_for(user, case, student, request)
     with transaction.atomic():
         head, _created = AccessChainHead.objects.select_for_update().get_or_create(
             partition=partition, defaults={"last_hash": GENESIS}

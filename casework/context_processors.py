@@ -1,4 +1,5 @@
 from partners.choices import Role
+from partners.context_processors import active_memberships
 
 from . import access
 
@@ -19,20 +20,9 @@ def menu(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {}
-    roles = set(access.current_memberships(user).values_list("role", flat=True))
-    overdue = 0
-    if roles & REFERRAL_ROLES:
-        from casework import deadlines
-        from casework.models.referrals import AWAITING_RESPONSE
-
-        overdue = (
-            access.received_referrals(user)
-            .filter(status__in=AWAITING_RESPONSE, respond_by__lt=deadlines.today())
-            .count()
-        )
+    roles = {m.role for m in active_memberships(request) if m.is_current()}
     return {
         "menu": {
-            "overdue_referrals": overdue,
             "school": bool(roles & SCHOOL_ROLES),
             "coordinator": Role.COORDINATOR in roles,
             "cases": bool(roles & CASE_ROLES),

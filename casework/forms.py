@@ -246,14 +246,27 @@ class MessageForm(KrdsForm):
 
 
 class TransferForm(KrdsForm):
-    to_school = forms.ModelChoiceField(label=_("전학 간 학교"), queryset=None)
+    to_school = forms.CharField(
+        label=_("전학 간 학교 (학교 코드 또는 정확한 학교 이름)"), max_length=200
+    )
     reason = forms.CharField(label=_("사유"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def clean_to_school(self):
+        from django.db.models import Q
+
         from partners.choices import OrganizationKind
         from partners.models import Organization
 
-        super().__init__(*args, **kwargs)
-        self.fields["to_school"].queryset = Organization.objects.filter(
-            kind=OrganizationKind.SCHOOL, active=True
-        ).order_by("name")
+        value = self.cleaned_data["to_school"].strip()
+        found = list(
+            Organization.objects.filter(kind=OrganizationKind.SCHOOL, active=True).filter(
+                Q(code__iexact=value) | Q(name=value)
+            )[:2]
+        )
+        if len(found) != 1:
+            raise forms.ValidationError(
+                _("학교를 찾을 수 없습니다. 학교 코드나 정확한 이름을 적어 주세요.")
+                if not found
+                else _("같은 이름의 학교가 여럿입니다. 학교 코드를 적어 주세요.")
+            )
+        return found[0]

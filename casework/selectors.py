@@ -168,7 +168,6 @@ def case_detail(user: User, pk) -> Case:
                 "members",
                 queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
             ),
-            "participants__organization",
             "consents",
             Prefetch(
                 "plans",
@@ -180,7 +179,6 @@ def case_detail(user: User, pk) -> Case:
                 ).select_related("approved_by", "created_by"),
             ),
             "assessments__assessed_by",
-            "student__guardians",
         )
         .get(pk=pk)
     )

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -280,6 +280,17 @@ def referral_list(request):
     )
 
 
+@login_required
+def referral_badge(request):
+    """The menu's count of received referrals past their respond-by date (htmx)."""
+    count = (
+        access.received_referrals(request.user)
+        .filter(status__in=AWAITING_RESPONSE, respond_by__lt=deadlines.today())
+        .count()
+    )
+    return HttpResponse(str(count) if count else "")
+
+
 # --- One referral -----------------------------------------------------------------------------
 
 
@@ -439,7 +450,9 @@ def transfer_request(request, pk):
                 request, _("전학 이관을 요청했습니다. 전학 간 학교의 수락을 기다립니다.")
             )
     else:
-        messages.error(request, _("전학 간 학교와 사유를 적어 주세요."))
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
     return redirect("casework:case_detail", pk=case.pk)
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("cases/<uuid:pk>/transfer/", referrals.transfer_request, name="transfer_request"),
     path("referrals/", referrals.referral_list, name="referral_list"),
+    path("referrals/badge/", referrals.referral_badge, name="referral_badge"),
     path("referrals/<uuid:pk>/", referrals.referral_detail, name="referral_detail"),
     path(
         "referrals/<uuid:pk>/do/<slug:action>/",

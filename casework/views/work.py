@@ -29,6 +29,7 @@ from casework.models import Case, CaseStatus, Concern, Intervention, Job, Meetin
 from casework.workflows import intake, lifecycle, planning, records, roster, team
 from casework.workflows.errors import WorkflowError
 from partners.choices import Role
+from partners.context_processors import active_memberships
 from partners.models import Membership, Organization
 
 PAGE_SIZE = 25
@@ -279,7 +280,6 @@ def case_detail(request, pk):
             "team_form": team_form,
             "instrument": instrument,
             "instrument_items": instruments.items(instrument) if instrument else [],
-            "timeline": audit.case_timeline(case, include_access=False, limit=30),
             **_referral_context(request, case, perms),
         },
     )
@@ -291,7 +291,14 @@ def _referral_context(request, case, perms) -> dict:
     from casework.models import Transfer
     from casework.workflows import referrals as referral_flows
 
-    sender = referral_flows.sending_organization(request.user, case)
+    sender = None
+    if "manage_case" in perms:
+        mine = {(m.organization_id, m.role) for m in active_memberships(request) if m.is_current()}
+        places = (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,)
+        for org in places:
+            if any((org.pk, role) in mine for role in referral_flows.SENDER_ROLES):
+                sender = org
+                break
     referrals = list(
         case.referrals.select_related("to_organization", "service").order_by("-created_at")
     )
@@ -305,8 +312,20 @@ def _referral_context(request, case, perms) -> dict:
         "transfer_form": TransferForm() if "manage_case" in perms and case.is_open else None,
         "pending_transfer": Transfer.objects.filter(case=case, status="requested")
         .select_related("to_school")
-        .first(),
+        .first()
+        if "manage_case" in perms
+        else None,
     }
+
+
+@login_required
+def case_timeline(request, pk):
+    """The case page's history section, loaded when it scrolls into view (htmx)."""
+    case = visible_case_or_404(request, pk)
+    log(request, "view", "case_timeline", [case], case=case, student=case.student)
+    timeline = audit.case_timeline(case, include_access=False, limit=50)
+    template = "casework/_case_timeline.html" if is_htmx(request) else "casework/case_timeline.html"
+    return render(request, template, {"case": case, "timeline": timeline})
 
 
 @login_required

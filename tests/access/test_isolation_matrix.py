@@ -298,6 +298,11 @@ ROUTES: dict[str, Route] = {
         expect={"anonymous": 302, "*": 403}, note="principal and vice-principal only"
     ),
     "casework:referral_list": Route(expect=signed_in(200), note="own inbox and outbox only"),
+    "casework:referral_badge": Route(expect=signed_in(200), note="a count of one's own inbox"),
+    "casework:case_timeline": Route(
+        kwargs=lambda w: {"pk": w.case.pk},
+        expect={"anonymous": 302, "coordinator": 200, "*": 404},
+    ),
     "casework:referral_detail": Route(
         kwargs=lambda w: {"pk": w.referral.pk},
         expect={"anonymous": 302, "coordinator": 200, "*": 404},

@@ -86,4 +86,5 @@ def test_korean_first_in_seoul_time():
 
 def test_sessions_end_after_thirty_idle_minutes():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert "config.middleware.IdleSessionMiddleware" in settings.MIDDLEWARE
+    assert settings.SESSION_REFRESH_SECONDS <= 60

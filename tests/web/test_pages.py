@@ -134,3 +134,19 @@ def test_idle_session_expires_and_activity_renews_it(client, world, settings):
         expire_date=timezone.now() - timedelta(seconds=1)
     )
     assert client.get("/").status_code == 302  # idle too long: back to the login page
+
+
+def test_activity_renews_the_session_at_most_once_a_minute(client, world, settings):
+    client.force_login(world["coordinator"])
+    key = client.session.session_key
+    client.get("/")
+    renewed = Session.objects.get(session_key=key).expire_date
+    Session.objects.filter(session_key=key).update(expire_date=renewed - timedelta(minutes=10))
+    client.get("/")  # within the minute: no write
+    assert Session.objects.get(session_key=key).expire_date == renewed - timedelta(minutes=10)
+    session = client.session
+    session["_renewed_at"] -= settings.SESSION_REFRESH_SECONDS
+    session.save()
+    client.get("/")  # a minute later: renewed
+    later = Session.objects.get(session_key=key).expire_date
+    assert abs((later - timezone.now()).total_seconds() - settings.SESSION_COOKIE_AGE) < 60

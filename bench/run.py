@@ -1,0 +1,539 @@
+"""Ieum benchmark: hot paths under concurrent load against gunicorn and PostgreSQL.
+
+    make bench                      # BENCH_TIER=district by default
+    BENCH_TIER=seoul make bench     # the full Seoul tier (loads it first if missing: minutes)
+
+Steps: make sure the tier's database exists and is loaded (`seed_scale`), count the SQL queries
+of each hot path in-process, time the one SQL query that returns the same rows (the floor),
+start gunicorn on loopback, drive every path with BENCH_CLIENTS concurrent clients for at most
+BENCH_REQUESTS requests or BENCH_SECONDS seconds, then time a 10,000-row roster import against
+COPY of the same rows and a case update with and without history and access logging. Prints a
+table and writes bench/results/<tier>.json. Nothing here asserts: budgets are read from the
+figures (docs/performance.md).
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TIER = os.environ.get("BENCH_TIER", "district")
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/ieum_bench_{TIER}"
+)
+SERVER_ENV = {
+    "DATABASE_URL": DATABASE_URL,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-not-for-production"),
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "CELERY_BROKER_URL": "",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(SERVER_ENV)
+
+
+def ensure_database() -> None:
+    import psycopg2
+    from psycopg2.extensions import parse_dsn
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    dsn = parse_dsn(DATABASE_URL.replace(f"/{name}", "/postgres"))
+    conn = psycopg2.connect(**dsn)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            print(f"creating database {name}")
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_scale", "--tier", TIER)
+    return time.perf_counter() - started
+
+
+# --- The hot paths ----------------------------------------------------------------------------
+
+
+def actors():
+    """Who drives each path: the busiest school's coordinator, the district's centre head, the
+    partner worker with the fullest inbox."""
+    from django.db.models import Count
+
+    from casework.models import Case, Referral
+    from partners.models import Membership, User
+
+    school_id = (
+        Case.objects.filter(owner__code__startswith="SC-")
+        .exclude(status__in=["closed", "not_selected"])
+        .values("owner")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()["owner"]
+    )
+    coordinator = Membership.objects.get(organization_id=school_id, role="coordinator").user
+    centre = User.objects.get(username="b10-nambu.centre_head")
+    partner_org = (
+        Referral.objects.filter(kind="service", status__in=["sent", "received"])
+        .values("to_organization")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()["to_organization"]
+    )
+    partner = (
+        Membership.objects.filter(organization_id=partner_org, role="partner_worker")
+        .order_by("user__username")
+        .first()
+        .user
+    )
+    case = (
+        Case.objects.filter(owner_id=school_id, status="active")
+        .annotate(n=Count("referrals"))
+        .order_by("-n", "number")
+        .first()
+    )
+    return {"coordinator": coordinator, "centre": centre, "partner": partner}, case
+
+
+def hot_paths(people, case):
+    """(name, actor, path, floor queryset factory)."""
+    from casework import access
+
+    def first_page(qs, n=25):
+        return qs[:n]
+
+    coordinator, centre, partner = people["coordinator"], people["centre"], people["partner"]
+    inbox = lambda user: access.received_referrals(user)  # noqa: E731
+    return [
+        (
+            "work_queue",
+            coordinator,
+            "/casework/",
+            lambda: first_page(access.visible_cases(coordinator).order_by("-created_at")),
+        ),
+        (
+            "case_list",
+            coordinator,
+            "/casework/cases/",
+            lambda: first_page(access.visible_cases(coordinator).order_by("-created_at")),
+        ),
+        (
+            "case_page",
+            coordinator,
+            f"/casework/cases/{case.pk}/",
+            lambda: access.visible_cases(coordinator).filter(pk=case.pk),
+        ),
+        (
+            "case_timeline",
+            coordinator,
+            f"/api/v1/cases/{case.pk}/timeline/",
+            lambda: case.history.order_by("-history_date")[:50],
+        ),
+        (
+            "escalation_inbox",
+            centre,
+            "/casework/referrals/?box=inbox&kind=escalation",
+            lambda: first_page(inbox(centre).filter(kind="escalation").order_by("-created_at")),
+        ),
+        (
+            "partner_inbox",
+            partner,
+            "/casework/referrals/?box=inbox",
+            lambda: first_page(inbox(partner).order_by("-created_at")),
+        ),
+        (
+            "district_dashboard",
+            centre,
+            "/casework/district/",
+            lambda: access.visible_cases(centre).filter(lead__code="B10-NAMBU").values("status"),
+        ),
+        (
+            "api_cases",
+            coordinator,
+            "/api/v1/cases/",
+            lambda: access.visible_cases(coordinator).order_by("-created_at")[:50],
+        ),
+        (
+            "api_case",
+            coordinator,
+            f"/api/v1/cases/{case.pk}/",
+            lambda: access.visible_cases(coordinator).filter(pk=case.pk),
+        ),
+        (
+            "api_escalation_inbox",
+            centre,
+            "/api/v1/referrals/?box=inbox&kind=escalation",
+            lambda: inbox(centre).filter(kind="escalation").order_by("-created_at")[:50],
+        ),
+        (
+            "api_partner_inbox",
+            partner,
+            "/api/v1/referrals/?box=inbox",
+            lambda: inbox(partner).order_by("-created_at")[:50],
+        ),
+    ]
+
+
+def count_queries(user, path) -> tuple[int, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    client.get(path)  # warm caches the way a signed-in user's second page would
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    return len(ctx.captured_queries), response.status_code
+
+
+def floor_ms(factory) -> float:
+    """Median of 7 timings of the one SQL statement that returns the path's rows."""
+    from django.db import connection
+
+    sql, params = factory().query.sql_with_params()
+    timings = []
+    with connection.cursor() as cursor:
+        for _ in range(7):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 2)
+
+
+def session_cookie(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def api_token(user) -> str:
+    from partners.models import ApiToken
+
+    _token, key = ApiToken.issue(user)
+    return key
+
+
+# --- Load -------------------------------------------------------------------------------------
+
+
+def start_server() -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(WORKERS),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health/", timeout=1)
+            return server
+        except Exception:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def drive(path: str, headers: dict) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + SECONDS
+    issued = 0
+
+    def worker():
+        nonlocal issued, errors
+        while True:
+            with lock:
+                if issued >= REQUESTS or time.perf_counter() > deadline:
+                    return
+                issued += 1
+            conn = HTTPConnection("127.0.0.1", PORT, timeout=30)
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except Exception:
+                ok = False
+            elapsed = (time.perf_counter() - started) * 1000
+            conn.close()
+            with lock:
+                if ok:
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(p):
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 1)
+
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "rps": round(len(latencies) / wall, 1) if wall else 0,
+    }
+
+
+# --- Import and audit overhead ----------------------------------------------------------------
+
+
+class Rollback(Exception):
+    pass
+
+
+def import_figures() -> dict:
+    """A 10,000-row roster import (parse, validate, write with history) against COPY of the
+    same rows; both rolled back."""
+    import csv
+    import io
+
+    from django.db import connection, transaction
+
+    from casework import imports
+    from casework.models import Student
+    from partners.models import Organization
+
+    school = Organization.objects.filter(code__startswith="SC-").order_by("code").last()
+    rows = 10_000
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["학년", "반", "번호", "성명", "생년월일", "성별", "학생개인번호"])
+    for i in range(rows):
+        grade = i % 6 + 1
+        writer.writerow(
+            [
+                grade,
+                i // 30 % 20 + 1,
+                i % 30 + 1,
+                f"벤치{i:05d}",
+                f"{2019 - grade}-03-0{i % 9 + 1}",
+                "남" if i % 2 else "여",
+                f"BENCH{i:06d}",
+            ]
+        )
+    payload = out.getvalue().encode("utf-8")
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            parsed = imports.parse(payload, "bench.csv", school=school)
+            assert not parsed.errors, parsed.errors[:3]
+            plan = imports.apply_import(parsed, school=school, by=None)
+            assert not plan.errors, plan.errors[:3]
+            elapsed = time.perf_counter() - started
+            raise Rollback
+    except Rollback:
+        pass
+    import_rate = rows / elapsed
+    # COPY of the same rows (no validation, no history).
+    import uuid
+    from datetime import date
+
+    buf = io.StringIO()
+    for i in range(rows):
+        grade = i % 6 + 1
+        buf.write(
+            f"{uuid.uuid4()}\t{school.pk}\t벤치{i:05d}\t{date(2019 - grade, 3, i % 9 + 1)}\t"
+            f"{'male' if i % 2 else 'female'}\t{grade}\t{i // 30 % 20 + 1}\t{i % 30 + 1}\tBENCH{i:06d}\t"
+            f"enrolled\tf\tf\tf\tf\t\t\t\\N\tnow()\tnow()\n"
+        )
+    columns = [f.column for f in Student._meta.concrete_fields]
+    started = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            buf.seek(0)
+            cursor.cursor.copy_expert(
+                f"COPY casework_student ({', '.join(columns)}) FROM STDIN", buf
+            )
+            elapsed = time.perf_counter() - started
+            raise Rollback
+    except Rollback:
+        pass
+    copy_rate = rows / elapsed
+    return {
+        "rows": rows,
+        "rows_per_s": round(import_rate),
+        "copy_rows_per_s": round(copy_rate),
+        "ratio": round(import_rate / copy_rate, 3),
+    }
+
+
+def audit_overhead(user, case, n: int = 200) -> dict:
+    """A case update through the workflow (history row, access event) against the same UPDATE
+    without them; both rolled back."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from casework import audit
+    from casework.models import Case
+    from casework.workflows import records
+
+    levels = ["watch", "caution", "crisis", "urgent"]
+
+    def timed(fn) -> float:
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                for i in range(n):
+                    fn(i)
+                elapsed = time.perf_counter() - started
+                raise Rollback
+        except Rollback:
+            pass
+        return elapsed / n * 1000
+
+    def with_audit(i):
+        fresh = Case.objects.get(pk=case.pk)
+        records.update_case(fresh, by=user, version=fresh.version, risk_level=levels[i % 4])
+        audit.record_access(user, "view", "case", [fresh], case=fresh)
+
+    def without(i):
+        Case.objects.filter(pk=case.pk).update(risk_level=levels[i % 4], version=F("version") + 1)
+
+    with_ms, without_ms = timed(with_audit), timed(without)
+    return {
+        "with_ms": round(with_ms, 2),
+        "without_ms": round(without_ms, 2),
+        "ratio": round(with_ms / without_ms, 2),
+    }
+
+
+# --- Main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ensure_database()
+    seed_seconds = setup_django()
+    from django.db import connection
+
+    from casework.models import Case, Referral, Student
+
+    people, case = actors()
+    sizes = {
+        "students": Student.objects.count(),
+        "cases": Case.objects.count(),
+        "referrals": Referral.objects.count(),
+    }
+    print(f"tier {TIER}: {sizes}; {CLIENTS} clients, {WORKERS} gunicorn workers")
+    paths = hot_paths(people, case)
+    measured = {}
+    for name, user, path, factory in paths:
+        queries, status = count_queries(user, path)
+        measured[name] = {"queries": queries, "status": status, "floor_ms": floor_ms(factory)}
+    cookies = {p[1].pk: session_cookie(p[1]) for p in paths}
+    tokens = {p[1].pk: api_token(p[1]) for p in paths}
+    connection.close()
+    server = start_server()
+    try:
+        for name, user, path, _factory in paths:
+            headers = (
+                {"Authorization": f"Bearer {tokens[user.pk]}"}
+                if path.startswith("/api/")
+                else {"Cookie": cookies[user.pk]}
+            )
+            drive(path, headers)  # warm the workers
+            measured[name].update(drive(path, headers))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    results = {
+        "tier": TIER,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "postgres": connection.cursor().connection.server_version,
+        },
+        "sizes": sizes,
+        "clients": CLIENTS,
+        "workers": WORKERS,
+        "seed_seconds": round(seed_seconds, 1),
+        "paths": measured,
+        "import": import_figures(),
+        "audit_overhead": None,
+    }
+    overhead = audit_overhead(people["coordinator"], case)
+    results["audit_overhead"] = overhead["ratio"]
+    results["audit_detail"] = overhead
+    out = ROOT / "bench" / "results" / f"{TIER}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print_table(results)
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+def print_table(results: dict) -> None:
+    header = f"{'path':22} {'p50':>7} {'p95':>7} {'p99':>7} {'rps':>7} {'queries':>7} {'floor':>7} {'ratio':>6} {'errors':>6}"
+    print(header)
+    print("-" * len(header))
+    for name, r in results["paths"].items():
+        ratio = (r["p50_ms"] / r["floor_ms"]) if r.get("p50_ms") and r["floor_ms"] else 0
+        print(
+            f"{name:22} {r['p50_ms']:>7} {r['p95_ms']:>7} {r['p99_ms']:>7} {r['rps']:>7} "
+            f"{r['queries']:>7} {r['floor_ms']:>7} {ratio:>6.1f} {r['errors']:>6}"
+        )
+    imp = results["import"]
+    print(
+        f"roster import: {imp['rows_per_s']:,} rows/s; COPY {imp['copy_rows_per_s']:,} rows/s "
+        f"({imp['ratio']:.0%} of COPY)"
+    )
+    detail = results["audit_detail"]
+    print(
+        f"case update: {detail['with_ms']} ms with history and access log, "
+        f"{detail['without_ms']} ms without (x{detail['ratio']})"
+    )
+
+
+if __name__ == "__main__":
+    main()
