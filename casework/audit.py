@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,31 +85,70 @@ def record_access(
     partition = timezone.localtime(now).strftime("%Y-%m")
     if membership is None:
         membership = _membership_for(user, case, student, request)
+    event = AccessEvent(
+        occurred_at=now,
+        partition=partition,
+        user=user,
+        membership=membership,
+        action=action,
+        object_type=object_type,
+        object_ids=ids,
+        case=case,
+        student=student,
+        path=(request.get_full_path()[:300] if request is not None else ""),
+        ip_address=_client_ip(request),
+        reason=reason,
+    )
     with transaction.atomic():
-        head, _created = AccessChainHead.objects.select_for_update().get_or_create(
-            partition=partition, defaults={"last_hash": GENESIS}
-        )
-        event = AccessEvent(
-            occurred_at=now,
-            partition=partition,
-            user=user,
-            membership=membership,
-            action=action,
-            object_type=object_type,
-            object_ids=ids,
-            case=case,
-            student=student,
-            path=(request.get_full_path()[:300] if request is not None else ""),
-            ip_address=_client_ip(request),
-            reason=reason,
-            prev_hash=head.last_hash,
-        )
-        event.hash = _digest(event)
-        event.save(force_insert=True)
-        head.last_hash = event.hash
-        head.count += 1
-        head.save(update_fields=["last_hash", "count"])
+        if connection.vendor == "postgresql":
+            _append_pg(event)
+        else:
+            head, _created = AccessChainHead.objects.select_for_update().get_or_create(
+                partition=partition, defaults={"last_hash": GENESIS}
+            )
+            event.prev_hash = head.last_hash
+            event.hash = _digest(event)
+            event.save(force_insert=True)
+            head.last_hash = event.hash
+            head.count += 1
+            head.save(update_fields=["last_hash", "count"])
     return event
+
+
+def _append_pg(event: AccessEvent) -> None:
+    """Append in two statements: lock the month's head while reading its hash (counting the
+    new row), then insert the row and move the head in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE casework_accesschainhead SET count = count + 1 WHERE partition = %s "
+            "RETURNING last_hash",
+            [event.partition],
+        )
+        found = cursor.fetchone()
+        if found is None:  # the month's first event
+            AccessChainHead.objects.get_or_create(
+                partition=event.partition, defaults={"last_hash": GENESIS}
+            )
+            cursor.execute(
+                "UPDATE casework_accesschainhead SET count = count + 1 WHERE partition = %s "
+                "RETURNING last_hash",
+                [event.partition],
+            )
+            found = cursor.fetchone()
+        event.prev_hash = found[0]
+        event.hash = _digest(event)
+        fields = [f for f in AccessEvent._meta.concrete_fields if f.name != "id"]
+        columns = ", ".join(f.column for f in fields)
+        values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+        marks = ", ".join(["%s"] * len(fields))
+        cursor.execute(
+            f"WITH added AS (INSERT INTO casework_accessevent ({columns}) VALUES ({marks}) "
+            "RETURNING id) UPDATE casework_accesschainhead SET last_hash = %s "
+            "WHERE partition = %s RETURNING (SELECT id FROM added)",
+            [*values, event.hash, event.partition],
+        )
+        event.id = cursor.fetchone()[0]
+        event._state.adding = False
 
 
 @dataclass
@@ -181,6 +220,7 @@ class HistoryEntry:
     user_name: str
     reason: str
     changes: list[Change]
+    snapshot: dict | None = None  # the row's fields (referral events of the timeline)
 
 
 def _history_rows(case: Case):
@@ -191,8 +231,95 @@ def _history_rows(case: Case):
         yield source, model.history.filter(**{fk: case.pk}).select_related("history_user")
 
 
+HISTORY_COLUMNS = {
+    "history_id",
+    "history_date",
+    "history_type",
+    "history_user_id",
+    "history_change_reason",
+}
+
+
+def _history_union(case: Case, sources) -> list[dict]:
+    """Every history row of the case's records in one UNION ALL query (PostgreSQL), each row's
+    fields as JSON: the timeline costs one query whatever the number of record types."""
+    from django.apps import apps
+    from django.db import connection
+
+    parts, params = [], []
+    for source, model_name, fk in sources:
+        table = apps.get_model("casework", model_name).history.model._meta.db_table
+        parts.append(
+            f"SELECT %s AS source, h.history_id, h.history_date, h.history_type, "
+            f"h.history_user_id, COALESCE(NULLIF(u.name, ''), u.username) AS user_name, "
+            f"h.history_change_reason, to_jsonb(h) AS data FROM {table} h "
+            f"LEFT JOIN partners_user u ON u.id = h.history_user_id WHERE h.{fk} = %s"
+        )
+        params += [source, case.pk]
+    sql = " UNION ALL ".join(parts) + " ORDER BY history_date, history_id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _field_names(model_name: str) -> list[tuple[str, str]]:
+    from django.apps import apps
+
+    model = apps.get_model("casework", model_name).history.model
+    return [
+        (f.column, f.name)
+        for f in model._meta.concrete_fields
+        if f.column not in HISTORY_COLUMNS and f.name not in HIDDEN_FIELDS
+    ]
+
+
+def _case_history_pg(case: Case, sources) -> list[HistoryEntry]:
+    fields = {source: _field_names(model_name) for source, model_name, _fk in sources}
+    entries, previous = [], {}
+    for row in _history_union(case, sources):
+        source, data = row["source"], row["data"]
+        if isinstance(data, str):  # Django leaves jsonb undecoded on its connections
+            data = json.loads(data)
+        key = (source, data["id"])
+        before = previous.get(key)
+        changes = []
+        if before is not None:
+            changes = [
+                Change(name, before.get(column), data.get(column))
+                for column, name in fields[source]
+                if before.get(column) != data.get(column)
+            ]
+            if not changes and row["history_type"] == "~" and source != "referral":
+                previous[key] = data
+                continue
+        previous[key] = data
+        entries.append(
+            HistoryEntry(
+                at=row["history_date"],
+                source=source,
+                object_id=str(data["id"]),
+                action={"+": "created", "~": "changed", "-": "deleted"}[row["history_type"]],
+                user_id=row["history_user_id"],
+                user_name=row["user_name"] or "",
+                reason=row["history_change_reason"] or "",
+                changes=changes,
+                snapshot=data if source == "referral" else None,
+            )
+        )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+REFERRAL_HISTORY_SOURCE = (("referral", "Referral", "case_id"),)
+
+
 def case_history(case: Case) -> list[HistoryEntry]:
     """Field-level changes of the case and its records, newest first (who, when, what, why)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return _case_history_pg(case, CASE_HISTORY_SOURCES)
     entries: list[HistoryEntry] = []
     for source, rows in _history_rows(case):
         previous: dict = {}
@@ -256,9 +383,17 @@ def _action_labels() -> dict:
 
 def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
     """History, referral events and access events of a case in one chronology, newest first."""
-    from .models import Referral
+    from django.db import connection
+
+    from .models import Referral, ReferralKind, ReferralStatus
 
     sources, actions = _source_labels(), _action_labels()
+    pg = connection.vendor == "postgresql"
+    history = (
+        _case_history_pg(case, CASE_HISTORY_SOURCES + REFERRAL_HISTORY_SOURCE)
+        if pg
+        else case_history(case)
+    )
 
     entries = [
         TimelineEntry(
@@ -277,10 +412,23 @@ def case_timeline(case: Case, *, include_access: bool = True, limit: int = 500):
                 ],
             },
         )
-        for h in case_history(case)
+        for h in history
+        if h.source != "referral"
     ]
-    referral_rows = Referral.history.filter(case_id=case.pk).select_related("history_user")
-    for row in referral_rows.order_by("history_date"):
+    for h in history:
+        if h.source == "referral":
+            kind, status = h.snapshot["kind"], h.snapshot["status"]
+            entries.append(
+                TimelineEntry(
+                    at=h.at,
+                    kind="referral",
+                    summary=f"{_('의뢰')} {ReferralKind(kind).label} → {ReferralStatus(status).label}",
+                    user_name=h.user_name,
+                    detail={"referral": h.object_id, "status": status, "kind": kind},
+                )
+            )
+    referral_rows = Referral.history.none() if pg else Referral.history.filter(case_id=case.pk)
+    for row in referral_rows.select_related("history_user").order_by("history_date"):
         entries.append(
             TimelineEntry(
                 at=row.history_date,

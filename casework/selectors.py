@@ -6,7 +6,7 @@ Views and the API call these; none of them builds a permission filter of its own
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from partners.choices import Role
@@ -15,13 +15,16 @@ from partners.models import User
 from . import access
 from .choices import ConsentPurpose, ConsentSubject
 from .models import (
+    Assessment,
     Case,
     CaseMember,
     CaseStatus,
     Concern,
     Consent,
+    Intervention,
     Student,
     SupportPlan,
+    Transfer,
 )
 
 # Who sees a school's concerns: the coordinator triages; the heads oversee.
@@ -159,26 +162,45 @@ def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
 
 
 def case_detail(user: User, pk) -> Case:
-    """One visible case with what its page shows, or Case.DoesNotExist (→ 404)."""
+    """One visible case with what its page shows, or Case.DoesNotExist (→ 404). Plans and the
+    history are sections of their own (`case_plans`, `audit.case_timeline`)."""
+    pending = Transfer.objects.filter(case=OuterRef("pk"), status=Transfer.Status.REQUESTED)
     return (
         access.visible_cases(user)
         .select_related("student", "owner", "lead", "coordinator")
+        .annotate(
+            pending_transfer_to=Subquery(pending.values("to_school__name")[:1]),
+            has_approved_plan=Exists(
+                SupportPlan.objects.filter(case=OuterRef("pk"), status=SupportPlan.Status.APPROVED)
+            ),
+        )
         .prefetch_related(
             Prefetch(
                 "members",
                 queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
             ),
             "consents",
+            Prefetch("assessments", queryset=Assessment.objects.select_related("assessed_by")),
+        )
+        .get(pk=pk)
+    )
+
+
+def case_plans(user: User, pk) -> Case:
+    """A visible case with its plans, their interventions and sessions (three queries)."""
+    interventions = Intervention.objects.select_related(
+        "service", "provider_organization", "responsible"
+    ).prefetch_related("logs")
+    return (
+        access.visible_cases(user)
+        .select_related("student")
+        .prefetch_related(
             Prefetch(
                 "plans",
-                queryset=SupportPlan.objects.prefetch_related(
-                    "interventions__logs",
-                    "interventions__service",
-                    "interventions__provider_organization",
-                    "interventions__responsible",
-                ).select_related("approved_by", "created_by"),
-            ),
-            "assessments__assessed_by",
+                queryset=SupportPlan.objects.select_related(
+                    "approved_by", "created_by"
+                ).prefetch_related(Prefetch("interventions", queryset=interventions)),
+            )
         )
         .get(pk=pk)
     )

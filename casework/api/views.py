@@ -44,7 +44,12 @@ def log_read(request, action, object_type, objects, *, case=None, student=None):
 
 
 def visible_case(request, pk, perm=access.VIEW_CASE) -> Case:
-    case = access.visible_cases(request.user).filter(pk=pk).first()
+    case = (
+        access.visible_cases(request.user)
+        .filter(pk=pk)
+        .select_related("student", "owner", "lead", "coordinator")
+        .first()
+    )
     if case is None:
         raise exceptions.NotFound()
     return case

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/new/", work.case_new, name="case_new"),
     path("cases/<uuid:pk>/", work.case_detail, name="case_detail"),
     path("cases/<uuid:pk>/timeline/", work.case_timeline, name="case_timeline"),
+    path("cases/<uuid:pk>/plans/", work.case_plans, name="case_plans"),
     path("cases/<uuid:pk>/do/<slug:action>/", work.case_action, name="case_action"),
     path("meetings/", work.meeting_list, name="meeting_list"),
     path("meetings/new/", work.meeting_new, name="meeting_new"),

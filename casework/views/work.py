@@ -288,7 +288,6 @@ def case_detail(request, pk):
 def _referral_context(request, case, perms) -> dict:
     """The case page's referrals, its transfer and what the user may start from here."""
     from casework.forms import TransferForm
-    from casework.models import Transfer
     from casework.workflows import referrals as referral_flows
 
     sender = None
@@ -310,12 +309,21 @@ def _referral_context(request, case, perms) -> dict:
         and case.lead_id == case.owner_id
         and case.is_open,
         "transfer_form": TransferForm() if "manage_case" in perms and case.is_open else None,
-        "pending_transfer": Transfer.objects.filter(case=case, status="requested")
-        .select_related("to_school")
-        .first()
-        if "manage_case" in perms
-        else None,
+        "pending_transfer_to": getattr(case, "pending_transfer_to", None),
     }
+
+
+@login_required
+def case_plans(request, pk):
+    """The case page's plans section (plans, interventions, sessions), loaded by htmx."""
+    try:
+        case = selectors.case_plans(request.user, pk)
+    except Case.DoesNotExist as exc:
+        raise Http404 from exc
+    perms = access.AccessChecker(request.user).perms(case)
+    log(request, "view", "support_plan", list(case.plans.all()), case=case, student=case.student)
+    template = "casework/_case_plans.html" if is_htmx(request) else "casework/case_plans.html"
+    return render(request, template, {"case": case, "perms": perms, "plan_form": PlanForm()})
 
 
 @login_required

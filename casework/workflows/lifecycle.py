@@ -78,7 +78,10 @@ def missing_for_activation(case: Case) -> list[str]:
         missing.append(str(_("학생 본인의 동의")))
     if ConsentSubject.GUARDIAN not in subjects:
         missing.append(str(_("보호자의 동의")))
-    if not case.plans.filter(status=SupportPlan.Status.APPROVED).exists():
+    approved = getattr(case, "has_approved_plan", None)  # annotated by selectors.case_detail
+    if approved is None:
+        approved = case.plans.filter(status=SupportPlan.Status.APPROVED).exists()
+    if not approved:
         missing.append(str(_("승인된 지원 계획")))
     return missing
 

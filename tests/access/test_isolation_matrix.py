@@ -299,6 +299,10 @@ ROUTES: dict[str, Route] = {
     ),
     "casework:referral_list": Route(expect=signed_in(200), note="own inbox and outbox only"),
     "casework:referral_badge": Route(expect=signed_in(200), note="a count of one's own inbox"),
+    "casework:case_plans": Route(
+        kwargs=lambda w: {"pk": w.case.pk},
+        expect={"anonymous": 302, "coordinator": 200, "*": 404},
+    ),
     "casework:case_timeline": Route(
         kwargs=lambda w: {"pk": w.case.pk},
         expect={"anonymous": 302, "coordinator": 200, "*": 404},

@@ -157,7 +157,7 @@ def test_checker_prefetches_a_page_in_constant_queries(world, django_assert_num_
     for c in cases:
         access.grant_case_to_owner_school(c)
     checker = access.AccessChecker(world["coordinator"])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         checker.prefetch(cases)
         for c in cases:
             assert checker.has(access.VIEW_CASE, c)

@@ -179,7 +179,7 @@ def test_transfer_from_the_case_page(client, net, case):
     as_user(client, net, "coordinator")
     client.post(
         reverse("casework:transfer_request", args=[case.pk]),
-        {"to_school": net.other_school.pk, "reason": "이사"},
+        {"to_school": net.other_school.code, "reason": "이사"},
     )
     transfer = Transfer.objects.get()
     page = client.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
