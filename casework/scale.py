@@ -163,22 +163,29 @@ def weighted(rng: random.Random, mix) -> str:
 # --- COPY ------------------------------------------------------------------------------------
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _text(value) -> str:
+    """One value in COPY's text format."""
     if value is None:
         return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, datetime | date):
-        value = value.isoformat()
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is bool:
+        return "t" if value else "f"
+    elif kind is int or kind is uuid.UUID:
+        return str(value)
+    elif kind is datetime or kind is date:
+        return value.isoformat()
+    elif kind is list or kind is dict:
+        text = json.dumps(value, ensure_ascii=False)
     else:
-        value = str(value)
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+        text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.translate(_ESCAPES)
+    return text
 
 
 class Copier:
@@ -1056,3 +1063,28 @@ def seed(tier_name: str, *, seed: int = 2026, password: str, progress=None) -> R
 def iter_chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def copy_with_history(model, objects: list, *, by=None, reason: str = "") -> int:
+    """Insert unsaved model instances and their '+' history rows with COPY (PostgreSQL): what
+    `bulk_create_with_history` writes, at COPY speed. auto_now fields get the current time."""
+    now = datetime.now(UTC)
+    copier = Copier(now)
+    auto = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    names = [f.attname for f in model._meta.concrete_fields]
+    user_id = getattr(by, "pk", None)
+
+    def rows():
+        for obj in objects:
+            for name in auto:
+                setattr(obj, name, now)
+            yield {name: getattr(obj, name) for name in names}
+
+    count = copier.copy(model, rows(), history=lambda row: [hist(now, "+", reason, user_id)])
+    for obj in objects:
+        obj._state.adding = False
+    return count
