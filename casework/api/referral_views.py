@@ -101,7 +101,11 @@ class ReferralListCreate(generics.GenericAPIView):
         page = self.paginate_queryset(filter_referrals(request))
         full = case_viewer_ids(request.user, page)
         log_read(request, list_action(request), "referral", page)
-        return self.get_paginated_response([serialize(r, r.case_id in full) for r in page])
+        # One serializer per side, reused row by row (DRF builds its fields once per instance).
+        sender, receiver = s.ReferralSerializer(), s.ReceivedReferralSerializer()
+        return self.get_paginated_response(
+            [(sender if r.case_id in full else receiver).to_representation(r) for r in page]
+        )
 
     @extend_schema(request=s.ReferralCreateSerializer, responses={201: s.ReferralSerializer})
     def post(self, request):

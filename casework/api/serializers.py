@@ -176,7 +176,9 @@ class CaseSerializer(serializers.ModelSerializer):
         members = getattr(case, "active_members", None)
         if members is None:
             members = case.members.filter(removed_at__isnull=True).select_related("user")
-        return TeamMemberSerializer(members, many=True).data
+        # One nested serializer for every row of a list (DRF builds fields per instance).
+        team = self.__dict__.setdefault("_team_serializer", TeamMemberSerializer())
+        return [team.to_representation(member) for member in members]
 
     def get_permissions(self, case) -> list[str]:
         checker = self.context.get("checker")
