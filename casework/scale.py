@@ -30,6 +30,7 @@ from partners.models import Agreement, Membership, Organization, RoleGroup, Serv
 
 from . import audit
 from .access import LEAD_OFFICE_GRANTS, OWNER_SCHOOL_GRANTS, REFERRAL_PERMISSIONS
+from .demo import GIVEN  # the same fictional given names as the demo
 from .models import (
     AccessChainHead,
     AccessEvent,
@@ -85,38 +86,6 @@ TIERS = {
 }
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민"
-GIVEN = [
-    "하늘",
-    "서준",
-    "지우",
-    "서연",
-    "민준",
-    "하은",
-    "도윤",
-    "지민",
-    "예준",
-    "수아",
-    "시우",
-    "지아",
-    "주원",
-    "다은",
-    "하준",
-    "채원",
-    "지호",
-    "윤서",
-    "준우",
-    "소율",
-    "건우",
-    "예린",
-    "현우",
-    "유나",
-    "우진",
-    "서아",
-    "선우",
-    "하린",
-    "연우",
-    "지유",
-]
 DIFFICULTIES = [
     ["basic_learning"],
     ["economic", "care_safety"],
