@@ -439,9 +439,15 @@ def audit_overhead(user, case, n: int = 200) -> dict:
         fresh = Case.objects.get(pk=case.pk)
         return records.update_case(fresh, by=user, version=fresh.version, risk_level=levels[i % 4])
 
+    # In a request the acting membership comes from the memberships the request already read
+    # (partners.context_processors.active_memberships); here it is looked up once, likewise.
+    from partners.models import Membership
+
+    membership = Membership.objects.current().filter(user=user).first()
+
     def with_audit(i):
         updated = update(i)
-        audit.record_access(user, "view", "case", [updated], case=updated)
+        audit.record_access(user, "view", "case", [updated], case=updated, membership=membership)
 
     def save_without_history(obj, by, reason="", *, bump=False):
         obj.skip_history_when_saving = True
