@@ -15,11 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
 
 from partners.choices import Role
+from partners.memberships import memoized_current_memberships
 from partners.models import Membership, Organization, User
 from partners.roles import role_group
 
@@ -73,6 +74,29 @@ def current_memberships(user: User, day: date | None = None) -> QuerySet[Members
     return Membership.objects.current(day).filter(user=user)
 
 
+def _membership_values(user: User, day: date | None, field: str, roles=None):
+    """`field` (group_id, organization_id) of the user's current memberships, as literal values
+    when the request has already read them (partners.memberships), else as a subquery. Literal
+    values spare every access query a join and PostgreSQL the planning of it."""
+    rows = memoized_current_memberships(user, day)
+    if rows is None:
+        memberships = current_memberships(user, day)
+        if roles is not None:
+            memberships = memberships.filter(role__in=list(roles))
+        return memberships.values(field)
+    return sorted({getattr(m, field) for m in rows if roles is None or m.role in roles}, key=str)
+
+
+def _permission_id(model, codename: str):
+    """The permission's id as a one-row subquery (planned once per statement), so the grant
+    tables are read through their (group|user, permission, object) index without a join."""
+    return Permission.objects.filter(
+        content_type__app_label=model._meta.app_label,
+        content_type__model=model._meta.model_name,
+        codename=codename,
+    ).values("id")[:1]
+
+
 # The organisations a row belongs to. A user-level grant (a team member, a referral assignee)
 # counts only while the user holds a current membership at one of them: ending that membership
 # ends the access at once, whatever other memberships the user keeps.
@@ -82,13 +106,6 @@ ROW_ORGANIZATIONS = {
 }
 
 
-def _member_of_row(model, user: User, day: date | None, ref=OuterRef) -> Exists:
-    at_row = Q()
-    for field in ROW_ORGANIZATIONS[model]:
-        at_row |= Q(organization_id=ref(field))
-    return Exists(current_memberships(user, day).filter(at_row))
-
-
 def _granted_ids(model, user: User, codename: str, day: date | None = None) -> QuerySet:
     """The ids of `model` rows on which the user holds `codename`: through a current
     membership's role group, or through a user grant while a current member of one of the row's
@@ -96,16 +113,18 @@ def _granted_ids(model, user: User, codename: str, day: date | None = None) -> Q
     index), so that a list is a semi-join driven by the user's grants rather than a scan of
     every row (an OR of two EXISTS cannot be planned as a semi-join)."""
     user_table, group_table = _tables(model)
-    groups = current_memberships(user, day).values("group_id")
-    by_group = group_table.objects.filter(
-        permission__codename=codename, group_id__in=groups
-    ).values("content_object_id")
+    permission = _permission_id(model, codename)
+    groups = _membership_values(user, day, "group_id")
+    by_group = group_table.objects.filter(permission_id=permission, group_id__in=groups).values(
+        "content_object_id"
+    )
+    orgs = _membership_values(user, day, "organization_id")
     at_row = Q()
     for field in ROW_ORGANIZATIONS[model]:
-        at_row |= Q(organization_id=OuterRef(f"content_object__{field}"))
+        at_row |= Q(**{f"content_object__{field}__in": orgs})
     by_user = (
-        user_table.objects.filter(permission__codename=codename, user=user)
-        .filter(Exists(current_memberships(user, day).filter(at_row)))
+        user_table.objects.filter(permission_id=permission, user=user)
+        .filter(at_row)
         .values("content_object_id")
     )
     return by_group.union(by_user, all=True)
@@ -150,7 +169,7 @@ def sent_referrals(user: User) -> QuerySet[Referral]:
     """Referrals of cases the user may view, sent by one of the user's organisations: the outbox."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Referral.objects.none()
-    orgs = current_memberships(user).values("organization_id")
+    orgs = _membership_values(user, None, "organization_id")
     by_case = visible_cases(user).filter(pk=OuterRef("case_id"))
     return Referral.objects.filter(Exists(by_case), from_organization_id__in=orgs)
 
@@ -182,7 +201,7 @@ def visible_students(user: User) -> QuerySet[Student]:
     """Students on the rosters of the user's schools, and students of cases the user may view."""
     if not getattr(user, "is_authenticated", False):
         return Student.objects.none()
-    schools = current_memberships(user).filter(role__in=ROSTER_ROLES).values("organization_id")
+    schools = _membership_values(user, None, "organization_id", roles=ROSTER_ROLES)
     on_roster = Student.objects.filter(school_id__in=schools).values("pk")
     of_cases = Case.objects.filter(pk__in=_granted_ids(Case, user, VIEW_CASE)).values("student_id")
     return Student.objects.filter(pk__in=on_roster.union(of_cases, all=True))
@@ -234,11 +253,11 @@ class AccessChecker:
             found: dict[object, set[str]] = {pk: set() for pk in pks}
             if getattr(self.user, "is_authenticated", False):
                 user_table, group_table = _tables(model)
-                groups = current_memberships(self.user, self.day).values("group_id")
+                groups = _membership_values(self.user, self.day, "group_id")
                 by_group = group_table.objects.filter(
                     content_object_id__in=pks, group_id__in=groups
                 ).values_list("content_object_id", "permission__codename")
-                orgs = current_memberships(self.user, self.day).values("organization_id")
+                orgs = _membership_values(self.user, self.day, "organization_id")
                 at_row = Q()
                 for field in ROW_ORGANIZATIONS[model]:
                     at_row |= Q(**{f"content_object__{field}__in": orgs})

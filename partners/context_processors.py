@@ -1,19 +1,11 @@
+from .memberships import active_memberships_of
 from .models import Membership
 
 
 def active_memberships(request) -> list[Membership]:
     """The signed-in user's active memberships with their organisations, read once per request
-    (the header, the menu and the access log all need them)."""
-    cached = getattr(request, "_ieum_memberships", None)
-    if cached is None:
-        user = getattr(request, "user", None)
-        cached = (
-            list(Membership.objects.filter(user=user, active=True).select_related("organization"))
-            if user is not None and user.is_authenticated
-            else []
-        )
-        request._ieum_memberships = cached
-    return cached
+    (the header, the menu, the access log and the access queries all need them)."""
+    return active_memberships_of(getattr(request, "user", None))
 
 
 def current_memberships(request):

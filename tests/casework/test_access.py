@@ -10,6 +10,7 @@ from django.utils import timezone
 from casework import access
 from casework.models import Case, CaseGroupObjectPermission
 from partners.choices import Role
+from partners.memberships import membership_memo
 from partners.models import Membership
 from tests.factories import CaseFactory, MembershipFactory, ReferralFactory, UserFactory
 
@@ -146,10 +147,62 @@ def test_ending_a_membership_revokes_access_at_once(world, case):
 def test_visible_cases_is_one_semi_join_query(world, case, django_assert_num_queries):
     sql = str(access.visible_cases(world["coordinator"]).query).upper()
     # one IN over the UNION ALL of group grants and (membership-gated) user grants, so the
-    # planner drives the list from the user's grants instead of scanning every case
-    assert sql.count(" UNION ALL ") == 1 and sql.count("EXISTS") == 1
+    # planner drives the list from the user's grants instead of scanning every case; the
+    # permission is a one-row subquery, not a join on every grant row
+    assert sql.count(" UNION ALL ") == 1 and "EXISTS" not in sql
+    assert 'JOIN "AUTH_PERMISSION"' not in sql
     with django_assert_num_queries(1):
         list(access.visible_cases(world["coordinator"]))
+
+
+def test_inside_a_request_the_memberships_are_literal_values(world, case):
+    with membership_memo():
+        access.visible_cases(world["coordinator"]).exists()  # reads the memberships once
+        sql = str(access.visible_cases(world["coordinator"]).query).upper()
+    assert '"PARTNERS_MEMBERSHIP"' not in sql
+    assert '"PARTNERS_MEMBERSHIP"' in str(access.visible_cases(world["coordinator"]).query).upper()
+
+
+def _all_views(world, case):
+    users = [world[name] for name in ("coordinator", "counselor", "casemanager", "partner")]
+    return [
+        (
+            sorted(access.visible_cases(u).values_list("pk", flat=True)),
+            sorted(access.visible_referrals(u).values_list("pk", flat=True)),
+            sorted(access.received_referrals(u).values_list("pk", flat=True)),
+            sorted(access.sent_referrals(u).values_list("pk", flat=True)),
+            sorted(access.visible_students(u).values_list("pk", flat=True)),
+            access.AccessChecker(u).perms(case),
+        )
+        for u in users
+    ]
+
+
+def test_memoized_and_queried_memberships_see_the_same_rows(world, case):
+    access.grant_to_user(case, world["counselor"], [access.VIEW_CASE])
+    access.grant_case_to_lead_office(case, world.nambu)
+    referral = ReferralFactory(case=case, to_organization=world.partner_org, status="sent")
+    access.grant_referral_to_receiver(referral)
+    for membership in Membership.objects.filter(user=world["casemanager"]):
+        # an expired approval contributes nothing, either way
+        membership.approval_expires_on = timezone.localdate() - timedelta(days=1)
+        membership.save()
+    queried = _all_views(world, case)
+    with membership_memo():
+        memoized = _all_views(world, case)
+    assert memoized == queried
+    coordinator, counselor, casemanager, partner = queried
+    assert coordinator[0] == counselor[0] == [case.pk] and casemanager[0] == []
+    assert partner[2] == [referral.pk] and partner[0] == [] and coordinator[1] == [referral.pk]
+
+
+def test_ending_a_membership_inside_a_request_revokes_at_once(world, case):
+    with membership_memo():
+        assert access.visible_cases(world["coordinator"]).exists()
+        membership = Membership.objects.get(user=world["coordinator"])
+        membership.active = False
+        membership.save()
+        assert not access.visible_cases(world["coordinator"]).exists()
 
 
 def test_checker_prefetches_a_page_in_constant_queries(world, django_assert_num_queries):
