@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from casework.forms import ReasonForm
 from casework.models import CaseStatus, Notification, SupportPlan
 from casework.workflows import planning
 from partners.choices import Role
+from partners.pagination import SlimPaginator
 
 from .work import PAGE_SIZE, attempt, log
 
@@ -72,7 +72,7 @@ def school_overview(request):
         s for s in CaseStatus.values if s not in ("closed", "not_selected")
     )
     cases = selectors.case_list(request.user, status=status).order_by("-updated_at")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "case", page)
     overdue = selectors.case_list(request.user, status="active,monitoring").filter(
         review_due_on__lt=timezone.localdate()
@@ -95,7 +95,7 @@ def school_overview(request):
 @login_required
 def notifications(request):
     rows = Notification.objects.filter(recipient=request.user).order_by("-created_at")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     unread = rows.filter(read_at__isnull=True).count()
     return render(request, "casework/notifications.html", {"page": page, "unread": unread})
 

@@ -5,7 +5,6 @@ Objects come through the access selectors (invisible → 404); every change is a
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from casework.workflows.errors import WorkflowError
 from partners.catalogue import packet_fields
 from partners.choices import PARTNER_KINDS, Domain
 from partners.models import Organization, Service, User
+from partners.pagination import SlimPaginator
 
 from .work import attempt, log, visible_case_or_404
 
@@ -239,7 +239,7 @@ def referral_list(request):
     today = deadlines.today()
     if overdue_only:
         rows = rows.filter(status__in=AWAITING_RESPONSE, respond_by__lt=today)
-    page = Paginator(
+    page = SlimPaginator(
         rows.select_related(*RELATED).order_by("-created_at", "-pk"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     full = set(
@@ -420,7 +420,7 @@ def transfer_list(request):
         .select_related("case__student", "from_school", "to_school", "requested_by")
         .order_by("-requested_at")
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "transfer", list(page))
     mine = set(
         access.current_memberships(request.user)

@@ -5,7 +5,6 @@ state changes go through workflows; every page showing personal data logs one ac
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from casework.workflows.errors import WorkflowError
 from partners.choices import Role
 from partners.context_processors import active_memberships
 from partners.models import Membership, Organization
+from partners.pagination import SlimPaginator
 
 PAGE_SIZE = 25
 
@@ -135,7 +135,7 @@ def concern_new(request):
 @login_required
 def concern_list(request):
     concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
-    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "concern", page)
     triage_schools = set(
         access.current_memberships(request.user)
@@ -205,7 +205,7 @@ def case_list(request):
         q=params.get("q"),
         mine=params.get("mine") == "1",
     ).order_by("-updated_at")
-    page = Paginator(cases, PAGE_SIZE).get_page(params.get("page"))
+    page = SlimPaginator(cases, PAGE_SIZE).get_page(params.get("page"))
     log(request, "search" if params.get("q") else "list", "case", page)
     context = {
         "page": page,
@@ -483,7 +483,7 @@ def meeting_list(request):
     meetings = Meeting.objects.filter(organization_id__in=orgs).prefetch_related(
         "attendees", "decisions__case"
     )
-    page = Paginator(meetings.order_by("-held_on"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(meetings.order_by("-held_on"), PAGE_SIZE).get_page(request.GET.get("page"))
     visible = set(access.visible_cases(request.user).values_list("pk", flat=True)[:5000])
     log(request, "list", "meeting", page)
     return render(request, "casework/meeting_list.html", {"page": page, "visible": visible})
@@ -552,7 +552,7 @@ def student_list(request):
         grade=request.GET.get("grade") or None,
         class_no=request.GET.get("class_no") or None,
     )
-    page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "search" if request.GET.get("q") else "list", "student", page)
     return render(request, "casework/student_list.html", {"page": page, "params": request.GET})
 

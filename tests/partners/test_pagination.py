@@ -1,0 +1,43 @@
+"""SlimPaginator: the page is chosen on the list's own query, then loaded with its related rows."""
+
+import pytest
+
+from casework.models import Case
+from partners.pagination import SlimPaginator
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_keep_the_order_and_the_filter_and_load_related_rows(
+    world, django_assert_num_queries
+):
+    cases = [CaseFactory(owner=world.school, lead=world.school) for _ in range(7)]
+    CaseFactory(owner=world.other_school, lead=world.other_school)  # filtered out
+    rows = (
+        Case.objects.filter(owner=world.school)
+        .select_related("student", "owner")
+        .prefetch_related("members")
+        .order_by("number")
+    )
+    expected = sorted(cases, key=lambda c: c.number)
+    paginator = SlimPaginator(rows, 3)
+    with django_assert_num_queries(4):  # count, the page's ids, its rows, the prefetch
+        page = paginator.get_page(2)
+        names = [(c.number, c.student.name, c.owner.code, list(c.members.all())) for c in page]
+    assert [n for n, *_rest in names] == [c.number for c in expected[3:6]]
+    assert paginator.count == 7 and page.has_next() and page.has_previous()
+    assert [c.pk for c in paginator.get_page(3)] == [expected[6].pk]
+
+
+def test_annotated_lists_keep_their_annotations(world):
+    from django.db.models import Value
+
+    CaseFactory(owner=world.school, lead=world.school)
+    page = SlimPaginator(Case.objects.annotate(tag=Value("x")).order_by("number"), 10).page(1)
+    assert [c.tag for c in page] == ["x"]
+
+
+def test_an_empty_list_is_one_empty_page(world):
+    page = SlimPaginator(Case.objects.none().order_by("number"), 10).get_page(1)
+    assert list(page) == [] and page.paginator.count == 0
