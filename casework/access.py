@@ -16,12 +16,15 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from guardian.shortcuts import assign_perm, remove_perm
 
 from partners.choices import Role
 from partners.memberships import memoized_current_memberships
-from partners.models import Membership, Organization, User
+from partners.models import Membership, Organization, User, today
 from partners.roles import role_group
 
 from .models import (
@@ -76,8 +79,7 @@ def current_memberships(user: User, day: date | None = None) -> QuerySet[Members
 
 def _membership_values(user: User, day: date | None, field: str, roles=None):
     """`field` (group_id, organization_id) of the user's current memberships, as literal values
-    when the request has already read them (partners.memberships), else as a subquery. Literal
-    values spare every access query a join and PostgreSQL the planning of it."""
+    when the request has already read them (partners.memberships), else as a subquery."""
     rows = memoized_current_memberships(user, day)
     if rows is None:
         memberships = current_memberships(user, day)
@@ -87,14 +89,103 @@ def _membership_values(user: User, day: date | None, field: str, roles=None):
     return sorted({getattr(m, field) for m in rows if roles is None or m.role in roles}, key=str)
 
 
-def _permission_id(model, codename: str):
-    """The permission's id as a one-row subquery (planned once per statement), so the grant
-    tables are read through their (group|user, permission, object) index without a join."""
-    return Permission.objects.filter(
-        content_type__app_label=model._meta.app_label,
-        content_type__model=model._meta.model_name,
-        codename=codename,
-    ).values("id")[:1]
+# --- The grant subqueries, in SQL ------------------------------------------------------------
+# Every list and check of a page runs through these. They are written as SQL (portable between
+# PostgreSQL and SQLite) because the ORM spent more time compiling the union of the two grant
+# tables than PostgreSQL spent running it, several times per request.
+
+Sql = tuple[str, list]
+
+
+def _column(model, attname: str) -> str:
+    return model._meta.get_field(attname.removesuffix("_id")).column
+
+
+def _db_value(model, field: str, value):
+    target = model._meta.get_field(field)
+    target = getattr(target, "target_field", target)
+    return target.get_db_prep_value(value, connection, prepared=False)
+
+
+def _membership_sql(user: User, day: date | None, field: str, roles=None) -> Sql | None:
+    """What goes inside `IN (...)` for `field` of the user's current memberships: literal values
+    from the request's memo (no join for PostgreSQL to plan), else a subquery. None when the
+    user has no such membership."""
+    column = _column(Membership, field)
+    rows = memoized_current_memberships(user, day)
+    if rows is not None:
+        values = sorted(
+            {getattr(m, field) for m in rows if roles is None or m.role in roles}, key=str
+        )
+        if not values:
+            return None
+        marks = ", ".join(["%s"] * len(values))
+        return marks, [_db_value(Membership, field.removesuffix("_id"), v) for v in values]
+    day = day or today()
+    sql = (
+        f"SELECT m.{column} FROM {Membership._meta.db_table} m WHERE m.user_id = %s "
+        "AND m.active = %s AND m.approved_on IS NOT NULL AND m.approved_on <= %s "
+        "AND m.approval_expires_on >= %s"
+    )
+    params = [_db_value(Membership, "user", user.pk), True]
+    params += [connection.ops.adapt_datefield_value(day)] * 2
+    if roles is not None:
+        sql += f" AND m.role IN ({', '.join(['%s'] * len(roles))})"
+        params += list(roles)
+    return sql, params
+
+
+def _grants_sql(model, user: User, codename: str, day: date | None = None) -> Sql | None:
+    """The ids of `model` rows on which the user holds `codename`: through a current
+    membership's role group, or through a user grant while a current member of one of the row's
+    organisations. A UNION ALL of the two grant tables, each read through its (group|user,
+    permission, object) index, so that a list is a semi-join driven by the user's grants rather
+    than a scan of every row (an OR of two EXISTS cannot be planned as a semi-join). The
+    permission is a one-row subquery, planned once per statement. None: no row can match."""
+    user_table, group_table = _tables(model)
+    permission = (
+        f"(SELECT p.id FROM {Permission._meta.db_table} p "
+        f"INNER JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
+        "WHERE ct.app_label = %s AND ct.model = %s AND p.codename = %s)"
+    )
+    permission_params = [model._meta.app_label, model._meta.model_name, codename]
+    by_group = by_user = None
+    groups = _membership_sql(user, day, "group_id")
+    if groups is not None:
+        by_group = (
+            f"SELECT g.content_object_id FROM {group_table._meta.db_table} g "
+            f"WHERE g.permission_id = {permission} AND g.group_id IN ({groups[0]})",
+            permission_params + groups[1],
+        )
+    orgs = _membership_sql(user, day, "organization_id")
+    if orgs is not None:
+        at_row = " OR ".join(
+            f"r.{_column(model, f)} IN ({orgs[0]})" for f in ROW_ORGANIZATIONS[model]
+        )
+        by_user = (
+            f"SELECT u.content_object_id FROM {user_table._meta.db_table} u "
+            f"INNER JOIN {model._meta.db_table} r ON r.{model._meta.pk.column} = u.content_object_id "
+            f"WHERE u.permission_id = {permission} AND u.user_id = %s AND ({at_row})",
+            permission_params
+            + [_db_value(user_table, "user", user.pk)]
+            + orgs[1] * len(ROW_ORGANIZATIONS[model]),
+        )
+    return _union(by_group, by_user)
+
+
+def _union(*parts: Sql | None) -> Sql | None:
+    """UNION ALL of the parts that can match anything; None if none can."""
+    found = [part for part in parts if part is not None]
+    if not found:
+        return None
+    return " UNION ALL ".join(sql for sql, _params in found), [v for _sql, ps in found for v in ps]
+
+
+def _among(field: str, sql: Sql | None) -> Q:
+    """`field IN (<sql>)`, or a condition no row meets."""
+    if sql is None:
+        return Q(**{f"{field}__in": []})
+    return Q(**{f"{field}__in": RawSQL(*sql)})
 
 
 # The organisations a row belongs to. A user-level grant (a team member, a referral assignee)
@@ -106,33 +197,9 @@ ROW_ORGANIZATIONS = {
 }
 
 
-def _granted_ids(model, user: User, codename: str, day: date | None = None) -> QuerySet:
-    """The ids of `model` rows on which the user holds `codename`: through a current
-    membership's role group, or through a user grant while a current member of one of the row's
-    organisations. One subquery (a UNION ALL of the two grant tables, each read through its
-    index), so that a list is a semi-join driven by the user's grants rather than a scan of
-    every row (an OR of two EXISTS cannot be planned as a semi-join)."""
-    user_table, group_table = _tables(model)
-    permission = _permission_id(model, codename)
-    groups = _membership_values(user, day, "group_id")
-    by_group = group_table.objects.filter(permission_id=permission, group_id__in=groups).values(
-        "content_object_id"
-    )
-    orgs = _membership_values(user, day, "organization_id")
-    at_row = Q()
-    for field in ROW_ORGANIZATIONS[model]:
-        at_row |= Q(**{f"content_object__{field}__in": orgs})
-    by_user = (
-        user_table.objects.filter(permission_id=permission, user=user)
-        .filter(at_row)
-        .values("content_object_id")
-    )
-    return by_group.union(by_user, all=True)
-
-
 def _grant_exists(model, user: User, codename: str, day: date | None = None) -> Q:
     """One condition for a queryset of `model`: the row is among the user's grants."""
-    return Q(pk__in=_granted_ids(model, user, codename, day))
+    return _among("pk", _grants_sql(model, user, codename, day))
 
 
 def _visible(model, user, codename: str) -> QuerySet:
@@ -154,9 +221,16 @@ def visible_referrals(user: User, perm: str = VIEW_REFERRAL) -> QuerySet[Referra
         return _visible(Referral, user, perm)
     if user is None or not getattr(user, "is_authenticated", False):
         return Referral.objects.none()
-    by_case = Referral.objects.filter(case_id__in=_granted_ids(Case, user, VIEW_CASE)).values("pk")
+    cases = _grants_sql(Case, user, VIEW_CASE)
+    of_cases = None
+    if cases is not None:
+        of_cases = (
+            f"SELECT x.id FROM {Referral._meta.db_table} x "
+            f"WHERE x.{_column(Referral, 'case_id')} IN ({cases[0]})",
+            cases[1],
+        )
     return Referral.objects.filter(
-        pk__in=_granted_ids(Referral, user, perm).union(by_case, all=True)
+        _among("pk", _union(_grants_sql(Referral, user, perm), of_cases))
     )
 
 
@@ -201,21 +275,36 @@ def visible_students(user: User) -> QuerySet[Student]:
     """Students on the rosters of the user's schools, and students of cases the user may view."""
     if not getattr(user, "is_authenticated", False):
         return Student.objects.none()
-    schools = _membership_values(user, None, "organization_id", roles=ROSTER_ROLES)
-    on_roster = Student.objects.filter(school_id__in=schools).values("pk")
-    of_cases = Case.objects.filter(pk__in=_granted_ids(Case, user, VIEW_CASE)).values("student_id")
-    return Student.objects.filter(pk__in=on_roster.union(of_cases, all=True))
+    on_roster = of_cases = None
+    schools = _membership_sql(user, None, "organization_id", roles=ROSTER_ROLES)
+    if schools is not None:
+        on_roster = (
+            f"SELECT s.id FROM {Student._meta.db_table} s "
+            f"WHERE s.{_column(Student, 'school_id')} IN ({schools[0]})",
+            schools[1],
+        )
+    cases = _grants_sql(Case, user, VIEW_CASE)
+    if cases is not None:
+        of_cases = (
+            f"SELECT c.{_column(Case, 'student_id')} FROM {Case._meta.db_table} c "
+            f"WHERE c.id IN ({cases[0]})",
+            cases[1],
+        )
+    return Student.objects.filter(_among("pk", _union(on_roster, of_cases)))
 
 
 def visible_notes(user: User, case: Case | None = None) -> QuerySet[Note]:
     """Notes of cases the user may view: team notes, plus restricted notes the user wrote or may
     read (the school's coordinator and counsellor team members; never the lead office)."""
-    notes = Note.objects.filter(Exists(visible_cases(user).filter(pk=OuterRef("case_id"))))
+    if not getattr(user, "is_authenticated", False):
+        return Note.objects.none()
+    notes = Note.objects.filter(_among("case_id", _grants_sql(Case, user, VIEW_CASE)))
     if case is not None:
         notes = notes.filter(case=case)
-    restricted_ok = visible_cases(user, VIEW_RESTRICTED_NOTES).filter(pk=OuterRef("case_id"))
     return notes.filter(
-        Q(confidentiality=Note.Confidentiality.TEAM) | Q(author=user) | Q(Exists(restricted_ok))
+        Q(confidentiality=Note.Confidentiality.TEAM)
+        | Q(author=user)
+        | _among("case_id", _grants_sql(Case, user, VIEW_RESTRICTED_NOTES))
     )
 
 

@@ -25,3 +25,11 @@ def level_label(assessment):
     from casework import instruments
 
     return instruments.level_label(assessment.instrument, assessment.level)
+
+
+@register.filter
+def localized(entry):
+    """A data file's {ko: ..., en: ...} label in the page's language (Korean by default)."""
+    from casework import instruments
+
+    return instruments.label(entry)

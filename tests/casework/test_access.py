@@ -150,7 +150,7 @@ def test_visible_cases_is_one_semi_join_query(world, case, django_assert_num_que
     # planner drives the list from the user's grants instead of scanning every case; the
     # permission is a one-row subquery, not a join on every grant row
     assert sql.count(" UNION ALL ") == 1 and "EXISTS" not in sql
-    assert 'JOIN "AUTH_PERMISSION"' not in sql
+    assert "JOIN AUTH_PERMISSION" not in sql and 'JOIN "AUTH_PERMISSION"' not in sql
     with django_assert_num_queries(1):
         list(access.visible_cases(world["coordinator"]))
 
@@ -159,8 +159,8 @@ def test_inside_a_request_the_memberships_are_literal_values(world, case):
     with membership_memo():
         access.visible_cases(world["coordinator"]).exists()  # reads the memberships once
         sql = str(access.visible_cases(world["coordinator"]).query).upper()
-    assert '"PARTNERS_MEMBERSHIP"' not in sql
-    assert '"PARTNERS_MEMBERSHIP"' in str(access.visible_cases(world["coordinator"]).query).upper()
+    assert "PARTNERS_MEMBERSHIP" not in sql
+    assert "PARTNERS_MEMBERSHIP" in str(access.visible_cases(world["coordinator"]).query).upper()
 
 
 def _all_views(world, case):

@@ -251,3 +251,15 @@ def test_mark_all_read_keeps_history(client, world):
     ).exists()
     changes = Notification.history.filter(recipient=world["teacher"], history_type="~")
     assert changes.count() == 2 and {h.history_user for h in changes} == {world["teacher"]}
+
+
+def test_needs_checklist_speaks_the_pages_language(client, world, case):
+    as_user(client, world, "coordinator")
+    url = reverse("casework:case_detail", args=[case.pk])
+    korean = client.get(url).content.decode()
+    assert "수업 중 집중을 유지하기 어렵다" in korean and "거의 항상" in korean
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get(url).content.decode()
+    # the checklist is rendered once per language and kept: English never gets the Korean copy
+    assert "Finds it hard to stay focused in class" in english and "Almost always" in english
+    assert "수업 중 집중을 유지하기 어렵다" not in english
