@@ -594,7 +594,7 @@ class CaseTimeline(generics.GenericAPIView):
     def get(self, request, pk):
         case = visible_case(request, pk)
         log_read(request, "view", "case_timeline", [case], case=case)
-        page = self.paginate_queryset(audit.case_timeline(case))
+        page = self.paginate_queryset(audit.Timeline(case))
         return self.get_paginated_response(s.TimelineEntrySerializer(page, many=True).data)
 
 
