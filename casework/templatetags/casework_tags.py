@@ -1,4 +1,7 @@
+from functools import lru_cache
+
 from django import template
+from django.utils.translation import get_language
 
 from partners.choices import Domain
 
@@ -33,3 +36,16 @@ def localized(entry):
     from casework import instruments
 
     return instruments.label(entry)
+
+
+@lru_cache(maxsize=None)
+def _choice_labels(model, field_name: str, language: str) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
+
+
+@register.filter
+def label_of(obj, field_name: str):
+    """`obj.get_<field_name>_display()` for list rows: Django rebuilds the field's choices (and
+    translates every label) on each call; this reads a dict built once per field and language."""
+    value = getattr(obj, field_name)
+    return _choice_labels(type(obj), field_name, get_language() or "ko").get(value, value)
