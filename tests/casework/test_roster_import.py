@@ -1,6 +1,7 @@
 """Roster imports: encodings and formats, row errors, all-or-nothing, re-imports, history."""
 
 import io
+import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -273,6 +274,18 @@ def test_reimport_by_neis_id_and_guardian_changes(upload):
     assert bada.home_borough is not None
     changed = Guardian.history.filter(name="김보호").latest()
     assert changed.history_type == "~" and changed.history_change_reason == "명부 가져오기"
+
+
+def test_blank_cells_in_a_reimport_keep_what_is_stored(world, upload):
+    upload(csv_bytes())
+    job = upload(csv_bytes(["4,3,1,김하늘,2016-03-05,여,,김보호,모,,"]))
+    assert job.result == {"created": 0, "updated": 1, "unchanged": 0}
+    haneul = Student.objects.get(name="김하늘")
+    assert (haneul.class_no, haneul.neis_id, haneul.home_borough) == (3, "N001", world.borough)
+    assert haneul.guardians.get().phone == "010-1111-2222"
+    latest = haneul.history.latest()
+    assert (latest.history_type, latest.class_no, latest.neis_id) == ("~", 3, "N001")
+    assert latest.home_borough_id == world.borough.pk and latest.updated_at == haneul.updated_at
 
 
 def test_a_namesake_with_another_neis_id_is_a_new_student(upload):
@@ -564,6 +577,14 @@ def test_parse_alone_reports_rows_without_touching_students(world):
     assert parsed.total == 3 and not parsed.errors
     assert [r.name for r in parsed.rows] == ["김하늘", "이바다", "박산"]
     assert parsed.columns["neis_id"] == "학생개인번호"
+
+
+def test_new_ids_are_random_version_4_uuids():
+    ids = imports._new_ids(1000)
+    assert len(set(ids)) == 1000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and parsed.hex == value
 
 
 def test_too_many_errors_are_capped():
