@@ -299,11 +299,13 @@ def _columns(header: list) -> dict[str, int]:
 
 
 def _int(value, low: int, high: int, suffix: str) -> int | None:
-    if type(value) is str and value.isdigit():  # a bare number: nothing to strip
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; full-width "３" is decimal and
+    # reads as 3. A grade or a class number never needs more than a few digits.
+    if type(value) is str and value.isdecimal() and len(value) <= 6:  # nothing to strip
         number = int(value)
         return number if low <= number <= high else None
     text = _text(value).removesuffix(suffix).strip()
-    if not text.isdigit():
+    if not text.isdecimal() or len(text) > 6:
         return None
     number = int(text)
     return number if low <= number <= high else None

@@ -197,6 +197,21 @@ def test_broken_rows_are_reported_precisely_and_nothing_is_written(upload):
     assert not Student.objects.exists() and not Guardian.objects.exists()
 
 
+def test_odd_digits_are_row_errors_not_a_crash(upload):
+    rows = [
+        "²,2,1,김하늘,2016-03-05,여,N001,,,,",  # a digit int() cannot read
+        "4,2,3,이바다,2016-07-21,남,N002,,,,",
+        f"4,{'9' * 5000},2,박산,2015-01-02,남,N003,,,,",  # past Python's digit limit
+        "４,２,1,정강,2016-05-05,남,N004,,,,",  # full-width, as a Korean keyboard may type
+    ]
+    job = upload(csv_bytes(rows))
+    assert job.status == "failed"
+    assert errors_of(job) == {
+        (2, "학년", "학년은 1~12 사이의 숫자여야 합니다."),
+        (4, "반", "반은 1~99 사이의 숫자여야 합니다."),
+    }
+
+
 def test_duplicate_rows_name_both_rows(upload):
     job = upload(csv_bytes([ROWS[0], ROWS[1], ROWS[0]]))
     assert job.status == "failed"
