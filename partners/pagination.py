@@ -29,6 +29,13 @@ def load_in_order(rows: QuerySet, ids: list) -> list:
 
 
 class SlimPaginator(Paginator):
+    def __init__(self, object_list, per_page, *args, count: int | None = None, **kwargs):
+        """`count`: the number of rows when the caller has it already (counted together with
+        something else it needed), which spares the paginator its own COUNT."""
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if count is not None:
+            self.__dict__["count"] = count
+
     def page(self, number) -> Page:
         page = super().page(number)
         rows = self.object_list

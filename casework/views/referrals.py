@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -226,21 +227,29 @@ def referral_list(request):
     (outbox), with status, kind and overdue filters."""
     inbox = access.received_referrals(request.user)
     box = request.GET.get("box") or ("inbox" if inbox.exists() else "outbox")
-    rows = inbox if box == "inbox" else access.sent_referrals(request.user)
+    shown = Q()
     status = request.GET.get("status", "open")
     if status == "open":
-        rows = rows.filter(status__in=OPEN_STATUSES)
+        shown &= Q(status__in=OPEN_STATUSES)
     elif status in ReferralStatus.values:
-        rows = rows.filter(status=status)
+        shown &= Q(status=status)
     kind = request.GET.get("kind")
     if kind in ("escalation", "service"):
-        rows = rows.filter(kind=kind)
+        shown &= Q(kind=kind)
     overdue_only = request.GET.get("overdue") == "1"
     today = deadlines.today()
+    late = Q(status__in=AWAITING_RESPONSE, respond_by__lt=today)
     if overdue_only:
-        rows = rows.filter(status__in=AWAITING_RESPONSE, respond_by__lt=today)
+        shown &= late
+    if box == "inbox":
+        # The page's count and the inbox's overdue count in one pass over the inbox.
+        counts = inbox.aggregate(shown=Count("pk", filter=shown), late=Count("pk", filter=late))
+        rows, total, overdue_count = inbox.filter(shown), counts["shown"], counts["late"]
+    else:
+        rows, total = access.sent_referrals(request.user).filter(shown), None
+        overdue_count = inbox.filter(late).count()
     page = SlimPaginator(
-        rows.select_related(*RELATED).order_by("-created_at", "-pk"), PAGE_SIZE
+        rows.select_related(*RELATED).order_by("-created_at", "-pk"), PAGE_SIZE, count=total
     ).get_page(request.GET.get("page"))
     full = set(
         access.visible_cases(request.user)
@@ -259,11 +268,6 @@ def referral_list(request):
         for r in page
     ]
     log(request, "list", "referral", list(page))
-    overdue_count = (
-        access.received_referrals(request.user)
-        .filter(status__in=AWAITING_RESPONSE, respond_by__lt=today)
-        .count()
-    )
     return render(
         request,
         "casework/referral_list.html",

@@ -41,3 +41,12 @@ def test_annotated_lists_keep_their_annotations(world):
 def test_an_empty_list_is_one_empty_page(world):
     page = SlimPaginator(Case.objects.none().order_by("number"), 10).get_page(1)
     assert list(page) == [] and page.paginator.count == 0
+
+
+def test_a_count_the_caller_has_spares_the_count_query(world, django_assert_num_queries):
+    for _ in range(3):
+        CaseFactory(owner=world.school, lead=world.school)
+    paginator = SlimPaginator(Case.objects.order_by("number"), 2, count=3)
+    with django_assert_num_queries(2):  # the page's ids and its rows, no COUNT
+        page = paginator.get_page(2)
+        assert len(list(page)) == 1 and page.paginator.num_pages == 2
