@@ -1,4 +1,4 @@
-from functools import lru_cache
+from functools import cache
 
 from django import template
 from django.utils.translation import get_language
@@ -38,7 +38,7 @@ def localized(entry):
     return instruments.label(entry)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _choice_labels(model, field_name: str, language: str) -> dict:
     return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
 
