@@ -324,6 +324,36 @@ def is_referral_sender(user: User, referral: Referral) -> bool:
     )
 
 
+# The sender's case staff (DESIGN.md §4): the school's coordinator and principal, a lead
+# office's case managers. They draft, send and cancel; a vice-principal only follows the case.
+REFERRAL_SENDER_ROLES = (Role.COORDINATOR, Role.PRINCIPAL, Role.CASE_MANAGER)
+
+
+def holds_role(user: User, organization_id, roles: Iterable[str]) -> bool:
+    """Whether the user holds one of `roles` at the organisation today (current approval),
+    from the request's memberships when it has read them."""
+    roles = tuple(roles)
+    rows = memoized_current_memberships(user, None)
+    if rows is None:
+        return (
+            current_memberships(user)
+            .filter(organization_id=organization_id, role__in=list(roles))
+            .exists()
+        )
+    return any(m.organization_id == organization_id and m.role in roles for m in rows)
+
+
+def acts_for_referral_sender(user: User, referral: Referral, case_perms=None) -> bool:
+    """May the user draft, send or cancel this referral: `manage_case` on its case and a
+    sending role at the organisation that sends it. `case_perms`, when the caller already
+    holds the user's permissions on the case (an AccessChecker), spares a query."""
+    if case_perms is None:
+        allowed = has_case_perm(user, MANAGE_CASE, referral.case)
+    else:
+        allowed = MANAGE_CASE in case_perms
+    return allowed and holds_role(user, referral.from_organization_id, REFERRAL_SENDER_ROLES)
+
+
 class AccessChecker:
     """Per-request permission cache: `prefetch(objects)` loads the user's permissions on a whole
     page of cases or referrals in two queries; `perms(obj)` then answers without a query.

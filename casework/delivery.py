@@ -185,10 +185,12 @@ def absolute_url(url: str) -> str:
 
 
 def render(row: Notification) -> tuple[str, str]:
-    """Subject and plain-text body of the e-mail for `row`, in the recipient's language."""
+    """Subject and plain-text body of the e-mail for `row`, in the recipient's language (the
+    notification's text too: it is rendered here from its params, not taken as stored)."""
     with translation.override(language_of(row.recipient)):
-        subject = _("[이음] %(title)s") % {"title": row.title}
-        parts = [row.body.strip()] if row.body.strip() else []
+        subject = _("[이음] %(title)s") % {"title": row.display_title}
+        body = row.display_body.strip()
+        parts = [body] if body else []
         link = absolute_url(row.url)
         if link:
             parts.append(_("바로 가기: %(link)s") % {"link": link})

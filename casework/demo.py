@@ -315,7 +315,9 @@ def _seed(seed: int, stdout) -> bool:
                 description="최근 결석이 잦고 표정이 어두움",
                 urgency="high",
             )
-    seed_demo_referrals(rng, today)
+    skipped = seed_demo_referrals(rng, today)
+    if skipped and stdout is not None:
+        stdout.write(f"demo referrals skipped: the demo network lacks {', '.join(skipped)}")
     if stdout is not None:
         stdout.write(
             f"demo casework: {Student.objects.count()} students, {Case.objects.count()} cases, "
@@ -345,9 +347,14 @@ def _backdate(referral: Referral, *, sent_days_ago: int, overdue_days: int | Non
     referral.save()
 
 
-def seed_demo_referrals(rng: random.Random, today: date) -> None:
+DEMO_REFERRAL_ORGANIZATIONS = ("S0001", "B10-NAMBU", "P-GC-YOUTH", "P-GC-MENTAL")
+DEMO_REFERRAL_USERS = ("coordinator", "centrehead", "casemanager", "partner", "partner2")
+
+
+def seed_demo_referrals(rng: random.Random, today: date) -> list[str]:
     """Escalations and service referrals in every state (a few overdue) and two transfers, on
-    the cases of 이음초등학교 (DEMO.md "Demo casework")."""
+    the cases of 이음초등학교 (DEMO.md "Demo casework"). Returns what was missing when the demo
+    network lacks an organisation or account they need (then nothing is made), else []."""
     coordinator, centrehead = _user("coordinator"), _user("centrehead")
     casemanager, partner, partner2 = _user("casemanager"), _user("partner"), _user("partner2")
     coordinator2 = _user("coordinator2")
@@ -356,8 +363,13 @@ def seed_demo_referrals(rng: random.Random, today: date) -> None:
     youth = Organization.objects.filter(code="P-GC-YOUTH").first()
     mental = Organization.objects.filter(code="P-GC-MENTAL").first()
     child = Organization.objects.filter(code="P-SN-CHILD").first()
-    if not all((coordinator, centrehead, casemanager, partner, school, office, youth, mental)):
-        return
+    missing = [
+        code
+        for code in DEMO_REFERRAL_ORGANIZATIONS
+        if not Organization.objects.filter(code=code).exists()
+    ] + [name for name in DEMO_REFERRAL_USERS if _user(name) is None]
+    if missing:
+        return missing
     cases = {
         status: list(Case.objects.filter(owner=school, status=status).order_by("number"))
         for status in ("identified", "reviewing", "selected", "active", "monitoring")
@@ -381,7 +393,10 @@ def seed_demo_referrals(rng: random.Random, today: date) -> None:
     def send(referral, by=coordinator):
         return referral_flows.send_referral(referral, by=by)
 
-    # Escalations: one waiting for the centre head (overdue), one declined, one accepted.
+    # Escalations: one waiting for the centre head (overdue), one declined, one accepted. Each
+    # shares the student's data with the office, so both consents are recorded first.
+    for case in (cases["reviewing"][0], cases["reviewing"][1]):
+        _consent(case, coordinator, today)
     waiting = send(
         referral_flows.create_referral(
             cases["reviewing"][0],
@@ -509,3 +524,4 @@ def seed_demo_referrals(rng: random.Random, today: date) -> None:
                 incoming, by=coordinator2, to_school=school, reason="이음초등학교로 전학"
             )
             transfer_flows.accept_transfer(transfer, by=coordinator)
+    return []

@@ -1,15 +1,18 @@
 """Notifications are written in the business transaction (the outbox); delivery reads them later."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from simple_history.utils import bulk_create_with_history
 
 from partners.models import Membership, Organization, User
 
 from . import delivery
 from .models import Case, Notification
+from .models.notifications import MESSAGES, Message
 
 
 def members_with_roles(organization: Organization, roles: Iterable[str]) -> list[User]:
@@ -27,7 +30,7 @@ def notify(
     recipients: Iterable[User],
     *,
     kind: str,
-    title: str,
+    params: Mapping[str, str | int] | None = None,
     body: str = "",
     case: Case | None = None,
     url: str = "",
@@ -36,7 +39,17 @@ def notify(
     """One in-app notification per distinct recipient, never to the actor themself (`exclude`,
     who is also named as the author of the history rows). Once the transaction commits, the
     rows are handed to the e-mail delivery task (casework.delivery); if it rolls back, nothing
-    is sent."""
+    is sent.
+
+    `kind` names a message of casework.models.notifications.MESSAGES and `params` fills it
+    (exactly its placeholders: numbers, codes, names the recipient sees anyway), so that each
+    reader gets it in their own language. `body` is free text the actor wrote, for a message
+    without a body template."""
+    message, params = _checked(kind, params, body)
+    # The stored text is the site language's, whoever acts: history and old readers see that.
+    with translation.override(settings.LANGUAGE_CODE):
+        title = message.render_title(params)[:200]
+        text = message.render_body(params, str(body))
     email_status = (
         Notification.EmailStatus.SKIPPED
         if delivery.is_suspended()
@@ -51,8 +64,9 @@ def notify(
             Notification(
                 recipient=user,
                 kind=kind,
-                title=str(title)[:200],
-                body=str(body),
+                params=params,
+                title=title,
+                body=text,
                 case=case,
                 url=url,
                 email_status=email_status,
@@ -67,3 +81,20 @@ def notify(
         # caller (the rows stay pending and the sweep sends them).
         transaction.on_commit(partial(delivery.schedule, pending), robust=True)
     return created
+
+
+def _checked(kind: str, params, body: str) -> tuple[Message, dict]:
+    """The kind's message and the params as stored; a mistake here is a programming error."""
+    message = MESSAGES.get(kind)
+    if message is None:
+        raise ValueError(f"no message for notification kind {kind!r} (MESSAGES)")
+    params = dict(params or {})
+    wanted = message.fields()
+    if set(params) != wanted:
+        raise ValueError(f"{kind} takes params {sorted(wanted)}, not {sorted(params)}")
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(f"{kind}: param {name} must be text or a whole number")
+    if body and message.body is not None:
+        raise ValueError(f"{kind} renders its body from params; it takes no free text")
+    return message, params

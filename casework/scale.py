@@ -745,7 +745,9 @@ class ScaleSeeder:
                             grants.append(
                                 (self.groups[(district, role)], perms[("case", code)], case_id)
                             )
-                if status in ("active", "monitoring", "closed"):
+                # An escalation shares the student's data with the office: it needs both
+                # consents too (DESIGN.md §4), recorded before it is sent.
+                if status in ("active", "monitoring", "closed") or escalated:
                     for subject in ("student", "guardian"):
                         consents.append(
                             {
@@ -762,6 +764,8 @@ class ScaleSeeder:
                                 "created_at": opened + timedelta(days=7),
                             }
                         )
+                        if subject == "guardian":
+                            self.cases[-1]["_consent"] = consents[-1]["id"]
                 for k in range(t.notes_per_case if is_open else 2):
                     when = opened + timedelta(days=3 * (k + 1))
                     notes.append(
@@ -933,6 +937,7 @@ class ScaleSeeder:
                         },
                     },
                     "legal_basis": "consent" if kind == "escalation" else "emergency",
+                    "consent_id": case.get("_consent") if kind == "escalation" else None,
                     "justification": "" if kind == "escalation" else "시험 자료",
                     "respond_by": respond_by,
                     "assignee_id": assignee,

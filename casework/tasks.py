@@ -197,9 +197,9 @@ def send_daily_digest() -> int:
                 digest = EmailDigest(recipient=user, day=today, count=len(rows))
                 digest._change_reason = "일일 알림 요약"
                 digest.save()
-                with translation.override(settings.LANGUAGE_CODE):
+                with translation.override(delivery.language_of(user)):
                     subject = _("[이음] 읽지 않은 알림 %(n)s건") % {"n": len(rows)}
-                    lines = [f"· {row.title}" for row in rows[:20]]
+                    lines = [f"· {row.display_title}" for row in rows[:20]]
                     if len(rows) > 20:
                         lines.append(_("외 %(n)s건") % {"n": len(rows) - 20})
                     lines += ["", settings.IEUM_BASE_URL.rstrip("/") + "/casework/notifications/"]

@@ -1,6 +1,7 @@
 """Shared fixtures. `world` builds a small network shaped like the demo (DEMO.md): one member per
 demo role, each named by the demo username, plus a foreign school, district and partner."""
 
+import shutil
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,28 +13,70 @@ from partners.models import Organization, User
 from tests import factories
 
 
+def _on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def _service_skips() -> dict[str, str]:
+    """Why tests marked `redis` (the shared Redis, tests/settings.py) or `redis_server` (their
+    own redis-server process) cannot run on this machine; empty when they can."""
+    skips = {}
+    if not settings.TEST_REDIS_URL:
+        skips["redis"] = f"needs Redis ({settings.TEST_REDIS_SOURCE})"
+    if shutil.which("redis-server") is None:
+        skips["redis_server"] = "needs the redis-server binary on PATH"
+    return skips
+
+
+# Service skips applied in this run (reason -> number of tests), for the final summary.
+_service_skipped: dict[str, int] = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "redis: a real Celery worker on the test Redis")
+    config.addinivalue_line("markers", "redis_server: starts and stops its own redis-server")
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     line = f"ieum test database: {db} ({getattr(settings, 'TEST_DATABASE_SOURCE', '?')})"
     if db != "postgresql":
-        line += " -- PostgreSQL-only and worker tests are SKIPPED on this run"
-    return line
+        return line + " -- PostgreSQL-only and worker tests are SKIPPED on this run"
+    lines = [line]
+    skips = _service_skips()
+    if "redis" in skips:
+        lines.append(f"ieum worker tests: SKIPPED -- {skips['redis']}")
+    else:
+        lines.append(f"ieum worker tests: {settings.TEST_REDIS_URL} ({settings.TEST_REDIS_SOURCE})")
+    if "redis_server" in skips:
+        lines.append(f"ieum broker-outage test: SKIPPED -- {skips['redis_server']}")
+    else:
+        lines.append(f"ieum broker-outage test: its own {shutil.which('redis-server')}")
+    return lines
 
 
 def pytest_collection_modifyitems(config, items):
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if not _on_postgres():
+        skip = pytest.mark.skip(reason="needs PostgreSQL (this run uses SQLite)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (this run uses SQLite)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    for marker, reason in _service_skips().items():
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
+                _service_skipped[reason] = _service_skipped.get(reason, 0) + 1
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if not _on_postgres():
         terminalreporter.write_line(
             "NOTE: ran on SQLite; PostgreSQL-only and worker tests were skipped.", yellow=True
         )
+        return
+    for reason, count in sorted(_service_skipped.items()):
+        terminalreporter.write_line(f"NOTE: {count} worker test(s) skipped: {reason}.", yellow=True)
 
 
 @pytest.fixture

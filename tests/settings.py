@@ -3,6 +3,11 @@
 Database choice (DESIGN.md §7): DATABASE_URL if set; else the local PostgreSQL at
 127.0.0.1:5432 (user postgres) when it answers; else SQLite, with the PostgreSQL-only and
 worker tests skipped and the skip announced in the test report header.
+
+Redis for the worker tests (tests/casework/test_worker_integration.py), chosen the same way:
+IEUM_TEST_REDIS_URL if set; else the local Redis at 127.0.0.1:6379, database 15 (the tests
+flush it), when it answers; else none, and the worker tests that need it are skipped with the
+skip announced. The broker-outage test starts its own redis-server and needs only the binary.
 """
 
 import os
@@ -26,6 +31,21 @@ def _local_postgres_answers() -> bool:
     return True
 
 
+def _local_redis_answers() -> bool:
+    try:
+        import redis
+
+        client = redis.Redis(
+            host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1
+        )
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
 if not os.environ.get("DATABASE_URL"):
     if _local_postgres_answers():
         os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/ieum"
@@ -34,6 +54,16 @@ if not os.environ.get("DATABASE_URL"):
         TEST_DATABASE_SOURCE = "SQLite (no DATABASE_URL, no local PostgreSQL)"
 else:
     TEST_DATABASE_SOURCE = "DATABASE_URL"
+
+if os.environ.get("IEUM_TEST_REDIS_URL"):
+    TEST_REDIS_URL = os.environ["IEUM_TEST_REDIS_URL"]
+    TEST_REDIS_SOURCE = "IEUM_TEST_REDIS_URL"
+elif _local_redis_answers():
+    TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own: the tests flush it
+    TEST_REDIS_SOURCE = "local Redis at 127.0.0.1:6379, database 15"
+else:
+    TEST_REDIS_URL = ""
+    TEST_REDIS_SOURCE = "no IEUM_TEST_REDIS_URL, no local Redis at 127.0.0.1:6379"
 
 from config.settings import *  # noqa: E402,F403
 

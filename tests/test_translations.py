@@ -64,3 +64,25 @@ def test_english_catalog_covers_all_ui_text(tmp_path):
     wanted = set(parse_po(tmp_path / "locale" / "en" / "LC_MESSAGES" / "django.po"))
     missing = sorted(wanted - set(parse_po(CATALOG)))
     assert not missing, f"run `make makemessages` and translate: {missing[:20]}"
+
+
+def test_every_notification_kind_has_english():
+    """Notifications are rendered in the reader's language from MESSAGES: each template needs an
+    English entry with the same placeholders (a missing one would not render)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from casework.models.notifications import MESSAGES, PLACEHOLDER
+
+    entries = parse_po(CATALOG)
+    problems = []
+    for kind, message in MESSAGES.items():
+        for template in message.templates():
+            with translation.override(settings.LANGUAGE_CODE):
+                msgid = str(template)
+            msgstr, fuzzy = entries.get(msgid, ("", False))
+            if not msgstr or fuzzy:
+                problems.append(f"{kind}: no English for {msgid!r}")
+            elif set(PLACEHOLDER.findall(msgstr)) != set(PLACEHOLDER.findall(msgid)):
+                problems.append(f"{kind}: placeholders differ in {msgstr!r}")
+    assert not problems, problems

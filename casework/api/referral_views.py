@@ -4,12 +4,12 @@ the case) gets the whole referral; the receiving side gets the packet taken at s
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import access, deadlines
-from casework.models import Consent, Referral, ReferralMessage, Transfer
+from casework.models import Consent, Referral, ReferralMessage, Transfer, TransferClaim
 from casework.models.referrals import AWAITING_RESPONSE
 from casework.workflows import records, transfers
 from casework.workflows import referrals as wf
@@ -234,6 +234,65 @@ class ConsentWithdraw(APIView):
         return Response(s.ConsentSerializer(consent).data)
 
 
+class ClaimedStudentSerializer(serializers.Serializer):
+    neis_id = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    birth_date = serializers.DateField()
+
+
+class TransferClaimCreateSerializer(serializers.Serializer):
+    claim = ClaimedStudentSerializer()
+    reason = serializers.CharField()
+
+
+class TransferClaimSerializer(serializers.ModelSerializer):
+    """The claimant's view: what they typed and `status` pending, confirmed or unconfirmed —
+    never the case, the old school or its answer, so that the claim tells nothing."""
+
+    to_school = s.OrgRefSerializer(read_only=True)
+    name = serializers.CharField(source="student_name")
+    status = serializers.SerializerMethodField()
+    side = serializers.SerializerMethodField()
+    case = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferClaim
+        fields = ["id", "side", "to_school", "neis_id", "name", "birth_date", "reason"]
+        fields += ["status", "claimed_at", "case"]
+
+    def get_status(self, claim) -> str:
+        return transfers.claimant_status(claim)
+
+    def get_side(self, claim) -> str:
+        return "claimant"
+
+    def get_case(self, claim) -> dict | None:
+        # Once confirmed, the case is the claimant's school's own.
+        if claim.status == TransferClaim.Status.CONFIRMED and claim.case_id:
+            return s.CaseRefSerializer(claim.case).data
+        return None
+
+
+class ReceivedClaimSerializer(serializers.ModelSerializer):
+    """The old school's view of a claim on one of its cases."""
+
+    to_school = s.OrgRefSerializer(read_only=True)
+    case = s.CaseRefSerializer(read_only=True)
+    claimed_by = s.UserRefSerializer(read_only=True)
+    decided_by = s.UserRefSerializer(read_only=True)
+    name = serializers.CharField(source="student_name")
+    side = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferClaim
+        fields = ["id", "side", "to_school", "neis_id", "name", "birth_date", "reason", "case"]
+        fields += ["status", "response_reason", "claimed_by", "claimed_at", "decided_by"]
+        fields += ["decided_at"]
+
+    def get_side(self, claim) -> str:
+        return "old_school"
+
+
 # --- Transfers --------------------------------------------------------------------------------
 
 
@@ -267,8 +326,17 @@ class TransferListCreate(generics.GenericAPIView):
         log_read(request, "list", "transfer", page)
         return self.get_paginated_response(s.TransferSerializer(page, many=True).data)
 
-    @extend_schema(request=s.TransferCreateSerializer, responses={201: s.TransferSerializer})
+    @extend_schema(
+        request=s.TransferCreateSerializer,
+        responses={201: s.TransferSerializer, 202: TransferClaimSerializer},
+        description="A request by the old school `{case, to_school, reason}` (201, the "
+        "transfer), or a claim by the new school `{claim: {neis_id, name, birth_date}, reason}` "
+        "(202, the claim as its maker sees it, the same whether or not a case matched; the old "
+        "school's coordinator confirms it at /transfers/claims/{id}/confirm/).",
+    )
     def post(self, request):
+        if "claim" in request.data:
+            return self.claim(request)
         body = s.TransferCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = visible_case(request, body.validated_data["case"])
@@ -284,6 +352,20 @@ class TransferListCreate(generics.GenericAPIView):
             s.TransferSerializer(visible_transfer(request, transfer.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    def claim(self, request):
+        body = TransferClaimCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        named = body.validated_data["claim"]
+        claim = transfers.claim_transfer(
+            by=request.user,
+            neis_id=named["neis_id"],
+            student_name=named["name"],
+            birth_date=named["birth_date"],
+            reason=body.validated_data["reason"],
+        )
+        claim = visible_claim(request, claim.pk)
+        return Response(serialize_claim(request.user, claim), status=status.HTTP_202_ACCEPTED)
 
 
 class TransferAction(APIView):
@@ -305,3 +387,66 @@ class TransferAction(APIView):
             transfers.cancel_transfer(transfer, by=request.user, reason=reason)
         transfer.refresh_from_db()
         return Response(s.TransferSerializer(transfer).data)
+
+
+# --- Claims by the new school (DESIGN.md §4) --------------------------------------------------
+
+
+def claim_sides(user) -> set:
+    """Schools the user claims for: a claim to one of them is seen from the claimant's side."""
+    return {school.pk for school in transfers.claiming_schools(user)}
+
+
+def serialize_claim(user, claim, claimant_schools=None):
+    schools = claim_sides(user) if claimant_schools is None else claimant_schools
+    if claim.to_school_id in schools:
+        return TransferClaimSerializer(claim).data
+    return ReceivedClaimSerializer(claim).data
+
+
+def visible_claim(request, pk) -> TransferClaim:
+    claim = (
+        transfers.visible_claims(request.user)
+        .filter(pk=pk)
+        .select_related("to_school", "case", "claimed_by", "decided_by")
+        .first()
+    )
+    if claim is None:
+        raise exceptions.NotFound()
+    return claim
+
+
+class TransferClaimList(generics.GenericAPIView):
+    serializer_class = TransferClaimSerializer
+
+    @extend_schema(
+        operation_id="transfer_claims_list", responses=TransferClaimSerializer(many=True)
+    )
+    def get(self, request):
+        rows = (
+            transfers.visible_claims(request.user)
+            .select_related("to_school", "case", "claimed_by", "decided_by")
+            .order_by("-claimed_at", "-pk")
+        )
+        page = self.paginate_queryset(rows)
+        log_read(request, "list", "transfer_claim", page)
+        schools = claim_sides(request.user)
+        return self.get_paginated_response(
+            [serialize_claim(request.user, claim, schools) for claim in page]
+        )
+
+
+class TransferClaimAction(APIView):
+    action = None
+
+    @extend_schema(request=s.OptionalReasonSerializer, responses=ReceivedClaimSerializer)
+    def post(self, request, pk):
+        claim = visible_claim(request, pk)
+        body = s.OptionalReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if self.action == "confirm":
+            transfers.confirm_claim(claim, by=request.user)
+        else:
+            transfers.decline_claim(claim, by=request.user, reason=body.validated_data["reason"])
+        claim.refresh_from_db()
+        return Response(serialize_claim(request.user, claim))

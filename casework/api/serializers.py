@@ -422,6 +422,10 @@ class MeetingCreateSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # In the request's language (Accept-Language), whoever wrote the notification.
+    title = serializers.CharField(source="display_title", read_only=True)
+    body = serializers.CharField(source="display_body", read_only=True)
+
     class Meta:
         model = Notification
         fields = ["id", "kind", "title", "body", "url", "case", "created_at", "read_at"]

@@ -58,6 +58,15 @@ urlpatterns = [
     ),
     path("consents/<uuid:pk>/withdraw/", rv.ConsentWithdraw.as_view(), name="api-consent-withdraw"),
     path("transfers/", rv.TransferListCreate.as_view(), name="api-transfers"),
+    path("transfers/claims/", rv.TransferClaimList.as_view(), name="api-transfer-claims"),
+    *[
+        path(
+            f"transfers/claims/<uuid:pk>/{action}/",
+            rv.TransferClaimAction.as_view(action=action),
+            name=f"api-transfer-claim-{action}",
+        )
+        for action in ("confirm", "decline")
+    ],
     *[
         path(
             f"transfers/<uuid:pk>/{action}/",

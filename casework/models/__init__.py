@@ -18,7 +18,15 @@ from .permissions import (
 )
 from .planning import Assessment, Decision, Intervention, Meeting, ServiceLog, SupportPlan
 from .records import Consent, Note
-from .referrals import Referral, ReferralKind, ReferralMessage, ReferralStatus, Transfer
+from .referrals import (
+    Referral,
+    ReferralKind,
+    ReferralMessage,
+    ReferralStatus,
+    Transfer,
+    TransferClaim,
+)
+from .retention import DestructionRecord
 from .students import BenefitStatus, EnrolmentStatus, Guardian, Student
 
 __all__ = [
@@ -37,6 +45,7 @@ __all__ = [
     "Concern",
     "Consent",
     "Decision",
+    "DestructionRecord",
     "EmailDigest",
     "EnrolmentStatus",
     "Guardian",
@@ -56,4 +65,5 @@ __all__ = [
     "Student",
     "SupportPlan",
     "Transfer",
+    "TransferClaim",
 ]

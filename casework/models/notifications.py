@@ -1,13 +1,111 @@
+import logging
+import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .cases import CaseStatus, Concern
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Message:
+    """How one kind of notification reads. The templates are Korean source strings, filled with
+    the row's `params` in the language of whoever reads it (the page, the API request, the
+    e-mail), never in the language of whoever caused it.
+
+    `labels` names params that hold a code of a TextChoices, shown as its translated label.
+    `variants` are alternative titles chosen by the param `variant`. Without a `body` template
+    the body is the free text the actor wrote (a reason, an outcome), shown as written."""
+
+    title: Promise
+    body: Promise | None = None
+    labels: Mapping[str, type[models.TextChoices]] = field(default_factory=dict)
+    variants: Mapping[str, Promise] = field(default_factory=dict)
+
+    def templates(self) -> list[Promise]:
+        return [self.title, *self.variants.values(), *([self.body] if self.body else [])]
+
+    def fields(self) -> set[str]:
+        """The params the message needs, and may hold: nothing else is stored."""
+        with translation.override(settings.LANGUAGE_CODE):
+            names = {name for text in self.templates() for name in PLACEHOLDER.findall(str(text))}
+        return names | ({"variant"} if self.variants else set())
+
+    def _fill(self, template: Promise, params: Mapping) -> str:
+        values = dict(params)
+        for name, choices in self.labels.items():
+            if values.get(name) in choices.values:
+                values[name] = choices(values[name]).label
+        return str(template) % values
+
+    def render_title(self, params: Mapping) -> str:
+        return self._fill(self.variants.get(params.get("variant"), self.title), params)
+
+    def render_body(self, params: Mapping, text: str = "") -> str:
+        return self._fill(self.body, params) if self.body else text
+
+
+# Every kind notify() may write (casework/notify.py). A kind's params are part of the stored data:
+# rename a placeholder only with a migration of the rows that use it.
+MESSAGES: dict[str, Message] = {
+    "concern_raised": Message(_("새 지원 요청: %(name)s")),
+    "concern_triaged": Message(
+        _("지원 요청 검토 결과: %(result)s"), labels={"result": Concern.Triage}
+    ),
+    "case_opened": Message(_("사례 개설: %(number)s")),
+    "case_status": Message(_("%(number)s: %(status)s"), labels={"status": CaseStatus}),
+    "team_added": Message(_("사례 팀에 배정되었습니다: %(number)s")),
+    "plan_submitted": Message(_("지원 계획 승인 요청: %(number)s")),
+    "plan_approved": Message(_("지원 계획 승인: %(number)s")),
+    "plan_returned": Message(_("지원 계획 반려: %(number)s")),
+    "referral_received": Message(
+        _("새 의뢰가 도착했습니다: %(number)s"),
+        body=_("보낸 기관: %(org)s · 회신 기한: %(date)s"),
+        variants={"escalation": _("교육지원청 요청이 도착했습니다: %(number)s")},
+    ),
+    "referral_received_ack": Message(_("%(org)s에서 의뢰를 접수했습니다: %(number)s")),
+    "referral_accepted": Message(_("%(org)s에서 의뢰를 수락했습니다: %(number)s")),
+    "referral_declined": Message(_("%(org)s에서 의뢰를 거절했습니다: %(number)s")),
+    "referral_started": Message(_("%(org)s에서 지원을 시작했습니다: %(number)s")),
+    "referral_completed": Message(_("의뢰 결과가 도착했습니다: %(number)s")),
+    "referral_cancelled": Message(_("의뢰가 취소되었습니다: %(number)s")),
+    "referral_assigned": Message(_("의뢰 담당자로 지정되었습니다: %(number)s")),
+    "referral_message": Message(_("의뢰에 새 메시지가 있습니다: %(number)s")),
+    "referral_sender_changed": Message(
+        _("의뢰를 보낸 기관이 바뀌었습니다: %(number)s"),
+        body=_("전학으로 %(new)s에서 이어서 담당합니다."),
+    ),
+    "referral_overdue": Message(_("회신 기한이 %(days)s일 지났습니다: %(number)s")),
+    "referral_overdue_sender": Message(
+        _("보낸 의뢰의 회신이 %(days)s일 늦어지고 있습니다: %(number)s"),
+        body=_("받는 기관: %(org)s"),
+    ),
+    "transfer_requested": Message(_("전학 이관 요청: %(school)s → %(to)s")),
+    "transfer_accepted": Message(
+        _("전학 이관이 완료되었습니다: %(number)s"), body=_("전학 간 학교: %(to)s")
+    ),
+    "transfer_declined": Message(_("전학 이관이 거절되었습니다: %(number)s")),
+}
+
 
 class Notification(models.Model):
-    """Written in the business transaction (outbox); delivered in-app at once, by e-mail later."""
+    """Written in the business transaction (outbox); delivered in-app at once, by e-mail later.
+
+    `kind` and `params` say what happened; the text is rendered from MESSAGES when the row is
+    shown, in the reader's language. `title` and `body` keep the text in the site language
+    (Korean) as written, for the history and for rows from before `params` existed (NULL),
+    which show that stored text."""
 
     class EmailStatus(models.TextChoices):
         PENDING = "pending", _("발송 대기")
@@ -20,6 +118,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
     )
     kind = models.CharField(max_length=40)
+    params = models.JSONField(null=True, blank=True, editable=False)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -47,6 +146,33 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def message(self) -> Message | None:
+        return MESSAGES.get(self.kind) if self.params is not None else None
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language."""
+        return self._render("title")
+
+    @property
+    def display_body(self) -> str:
+        """The body in the active language; free text the actor wrote is shown as written."""
+        return self._render("body")
+
+    def _render(self, part: str) -> str:
+        message = self.message
+        if message is None:
+            return self.title if part == "title" else self.body
+        try:
+            if part == "title":
+                return message.render_title(self.params)
+            return message.render_body(self.params, self.body)
+        except (KeyError, TypeError, ValueError):
+            # A translation that lost a placeholder must not break the page: show what was stored.
+            logger.warning("notification %s (%s) does not render its %s", self.pk, self.kind, part)
+            return self.title if part == "title" else self.body
 
 
 class Job(models.Model):

@@ -157,10 +157,10 @@ class Referral(models.Model):
                 condition=~Q(status=ReferralStatus.COMPLETED) | ~Q(outcome=""),
                 name="referral_completed_has_outcome",
             ),
+            # Escalations too: only the agreement is waived inside the education system.
             models.CheckConstraint(
                 condition=~Q(legal_basis=LegalBasis.CONSENT)
                 | Q(consent__isnull=False)
-                | Q(kind=ReferralKind.ESCALATION)
                 | Q(status=ReferralStatus.DRAFT)
                 | Q(status=ReferralStatus.CANCELLED),
                 name="referral_sent_on_consent_names_it",
@@ -267,3 +267,57 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"{self.case}: {self.from_school} → {self.to_school}"
+
+
+class TransferClaim(models.Model):
+    """The new school claims a student's case (DESIGN.md §4: "or the new school claims the
+    hand-over"). The claimant names the student by NEIS id, name and birth date, never by
+    browsing other schools' cases; `case` is the open case those identify, if any, and is never
+    shown to the claimant, who sees the same answer whether or not there is one. The old
+    school's coordinator confirms (the hand-over, a Transfer) or declines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("확인 대기")
+        CONFIRMED = "confirmed", _("이관 완료")
+        DECLINED = "declined", _("거절")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    to_school = models.ForeignKey(
+        Organization, verbose_name=_("전학 온 학교"), on_delete=models.PROTECT, related_name="+"
+    )
+    neis_id = models.CharField(_("NEIS 학생 식별번호"), max_length=40)
+    student_name = models.CharField(_("학생 이름"), max_length=100)
+    birth_date = models.DateField(_("생년월일"))
+    reason = models.TextField(_("사유"))
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="transfer_claims"
+    )
+    status = models.CharField(
+        _("상태"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    response_reason = models.TextField(_("응답 사유"), blank=True)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="claim"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("전학 이관 확인 요청")
+        verbose_name_plural = _("전학 이관 확인 요청")
+        ordering = ["-claimed_at"]
+        indexes = [
+            models.Index(fields=["to_school", "-claimed_at"]),
+            models.Index(fields=["case", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.to_school} ← {self.student_name}"

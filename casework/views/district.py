@@ -5,14 +5,15 @@ number whatever the size of the district."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from casework import access, deadlines
 from casework.models import CaseStatus, Referral, ReferralStatus
 from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
-from partners.choices import Role
+from partners.choices import OrganizationKind, Role
+from partners.context_processors import active_memberships
 
 from .work import log
 
@@ -21,11 +22,15 @@ DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
 
 @login_required
 def district_dashboard(request):
-    membership = (
-        access.current_memberships(request.user)
-        .filter(role__in=DISTRICT_ROLES, organization__kind="district_office")
-        .select_related("organization")
-        .first()
+    membership = next(
+        (
+            m
+            for m in active_memberships(request)
+            if m.is_current()
+            and m.role in DISTRICT_ROLES
+            and m.organization.kind == OrganizationKind.DISTRICT_OFFICE
+        ),
+        None,
     )
     if membership is None:
         raise PermissionDenied(_("교육지원청 통합지원센터 담당자만 볼 수 있습니다."))
@@ -34,10 +39,17 @@ def district_dashboard(request):
     led = access.visible_cases(request.user).filter(lead=office)
     by_status = dict(led.values_list("status").annotate(n=Count("id")).order_by())
     inbox = access.received_referrals(request.user).filter(to_organization=office)
-    escalations = dict(
-        inbox.filter(kind="escalation").values_list("status").annotate(n=Count("id")).order_by()
-    )
-    overdue = inbox.filter(status__in=AWAITING_RESPONSE, respond_by__lt=today).count()
+    # Escalations per status and what is overdue, in one pass over the inbox.
+    escalations, overdue = {}, 0
+    for status, n, late in (
+        inbox.values_list("status")
+        .annotate(
+            n=Count("id", filter=Q(kind="escalation")),
+            late=Count("id", filter=Q(status__in=AWAITING_RESPONSE, respond_by__lt=today)),
+        )
+        .order_by()
+    ):
+        escalations[status], overdue = n, overdue + late
     onward = dict(
         Referral.objects.filter(from_organization=office)
         .filter(pk__in=access.sent_referrals(request.user).values("pk"))

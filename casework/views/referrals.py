@@ -2,9 +2,10 @@
 centre decides escalations, partners work their inbox; the two sides talk in the thread.
 Objects come through the access selectors (invisible → 404); every change is a workflow."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework import access, deadlines, packets
-from casework.forms import MessageForm, ReferralDecisionForm, ReferralForm
+from casework.forms import KrdsForm, MessageForm, ReferralDecisionForm, ReferralForm
 from casework.models import Case, Consent, Referral, ReferralStatus
 from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
 from casework.notify import members_with_roles
@@ -43,26 +44,35 @@ class _Preview(Exception):
 
 def directory_targets(case: Case, sender: Organization, domains: list[str]):
     """Partners and services for this student: serving the student's home borough (else the
-    school's borough), offering one of the needed domains, marked when no agreement covers
-    them. Returns (choices, rows) where rows describe each choice for the page."""
+    school's borough), marked when no agreement covers them. With needed domains chosen, the
+    same filter holds for both kinds of row: a service that offers one of them, and an
+    organisation (referred to as a whole) that has such a service there. Returns (choices,
+    rows, borough code) where rows describe each choice for the page."""
     borough_code = (
         case.student.home_borough.region_code
         if case.student.home_borough_id
         else case.owner.region_code
     )
-    services = (
+    services = list(
         Service.objects.filter(active=True, organization__active=True)
         .filter(boroughs__region_code=borough_code)
         .select_related("organization")
         .order_by("organization__name", "name")
         .distinct()
     )
+    wanted = set(domains or [])
+    matching = [s for s in services if not wanted or wanted & set(s.domains or [])]
+    offered: dict = {}
+    for service in matching:
+        offered.setdefault(service.organization_id, set()).update(service.domains or [])
     orgs = (
         Organization.objects.filter(active=True, kind__in=PARTNER_KINDS)
         .filter(serves__region_code=borough_code)
         .order_by("name")
         .distinct()
     )
+    if wanted:
+        orgs = orgs.filter(pk__in=list(offered))
     rows = []
     agreements = {}
 
@@ -71,9 +81,7 @@ def directory_targets(case: Case, sender: Organization, domains: list[str]):
             agreements[org.pk] = wf.agreement_for(sender, org) is not None
         return agreements[org.pk]
 
-    for service in services:
-        if domains and not set(domains) & set(service.domains or []):
-            continue
+    for service in matching:
         rows.append(
             {
                 "value": f"svc:{service.pk}",
@@ -83,12 +91,13 @@ def directory_targets(case: Case, sender: Organization, domains: list[str]):
                 "agreement": covered(service.organization),
             }
         )
+    domain_order = list(Domain.values)
     for org in orgs:
         rows.append(
             {
                 "value": f"org:{org.pk}",
                 "label": org.name,
-                "domains": [],
+                "domains": sorted(offered.get(org.pk, ()), key=domain_order.index),
                 "intake": "",
                 "agreement": covered(org),
             }
@@ -105,7 +114,7 @@ def _resolve_target(value: str):
             return service.organization, service
         if kind == "org":
             return Organization.objects.get(pk=pk, active=True), None
-    except (Service.DoesNotExist, Organization.DoesNotExist, ValueError):
+    except (Service.DoesNotExist, Organization.DoesNotExist, ValueError, ValidationError):
         pass
     return None, None
 
@@ -120,13 +129,21 @@ def referral_new(request, pk):
     if sender is None:
         raise PermissionDenied(_("이 사례의 의뢰는 사례 담당자만 작성할 수 있습니다."))
     data = request.POST if request.method == "POST" else None
-    domains = (data or request.GET).getlist("requested_domains") or list(case.domains or [])
+    source = data or request.GET
+    domains = source.getlist("requested_domains") or list(case.domains or [])
     choices, rows, borough_code = directory_targets(case, sender, domains)
     escalation_to = wf.escalation_target(case) if sender.pk == case.owner_id else None
+    kind = source.get("kind", "service")
+    # The receiver, once known (an escalation's office, a chosen directory entry): the default
+    # fields are those its agreement allows, and the page says which consent covers it.
+    receiver = escalation_to if kind == "escalation" else _resolve_target(source.get("target"))[0]
     initial = {
         "requested_domains": domains,
-        "shared_fields": list(wf.NON_SENSITIVE_DEFAULTS),
-        "kind": request.GET.get("kind", "service"),
+        "shared_fields": wf.default_shared_fields(sender, receiver)
+        if receiver is not None
+        else list(wf.NON_SENSITIVE_DEFAULTS),
+        "kind": kind,
+        "target": source.get("target", ""),
     }
     form = ReferralForm(data, initial=initial, targets=choices)
     preview = None
@@ -181,8 +198,22 @@ def referral_new(request, pk):
             "preview": preview,
             "sensitive": [c for c, f in catalogue.items() if f.sensitive],
             "domains": Domain.choices,
+            "receiver": receiver,
+            "consent": _consent_status(case, receiver),
         },
     )
+
+
+def _consent_status(case: Case, receiver: Organization | None) -> dict | None:
+    """Which recorded consents let this case's data go to `receiver` on the consent basis (both
+    the student's and the guardian's, with the purpose the receiver needs), or what is missing."""
+    if receiver is None:
+        return None
+    return {
+        "purpose": wf.consent_purpose_label(receiver),
+        "covering": list(wf.consents_covering(case, receiver).values()),
+        "missing": wf.missing_consent(case, receiver),
+    }
 
 
 def _create(case, user, args, send):
@@ -309,9 +340,12 @@ def visible_referral_or_404(request, pk) -> Referral:
 def referral_detail(request, pk):
     referral = visible_referral_or_404(request, pk)
     checker = access.AccessChecker(request.user)
-    full = access.has_case_perm(request.user, access.VIEW_CASE, referral.case)
+    case_perms = checker.perms(referral.case)
+    full = access.VIEW_CASE in case_perms
     receiver = checker.has(access.ACT_ON_REFERRAL, referral)
     sender = access.is_referral_sender(request.user, referral)
+    # Sending, cancelling: the check the workflow makes (a vice-principal follows the case only).
+    can_send = access.acts_for_referral_sender(request.user, referral, case_perms)
     can_decide = receiver and (
         access.acting_membership(
             request.user, referral.to_organization, wf._decision_roles(referral)
@@ -333,6 +367,7 @@ def referral_detail(request, pk):
             "full": full,
             "receiver": receiver,
             "sender": sender,
+            "can_send": can_send,
             "can_decide": can_decide,
             "packet_rows": packets.display_rows(referral.packet),
             "shared_labels": [
@@ -431,7 +466,91 @@ def transfer_list(request):
         .filter(role="coordinator")
         .values_list("organization_id", flat=True)
     )
-    return render(request, "casework/transfer_list.html", {"page": page, "mine": mine})
+    checker = access.AccessChecker(request.user)
+    checker.prefetch([t.case for t in page])
+    cancellable = {
+        t.pk
+        for t in page
+        if t.status == "requested"
+        and transfers.may_request_transfer(request.user, t.case, checker.perms(t.case))
+    }
+    claims = list(
+        transfers.visible_claims(request.user)
+        .select_related("to_school", "case__student", "claimed_by")
+        .order_by("-claimed_at")[:PAGE_SIZE]
+    )
+    claiming = transfers.claiming_schools(request.user)
+    claimant_side = {school.pk for school in claiming}
+    made = [c for c in claims if c.to_school_id in claimant_side]
+    for claim in made:
+        claim.claimant_status = transfers.claimant_status(claim)
+    received = [c for c in claims if c.to_school_id not in claimant_side]
+    log(request, "list", "transfer_claim", claims)
+    return render(
+        request,
+        "casework/transfer_list.html",
+        {
+            "page": page,
+            "mine": mine,
+            "cancellable": cancellable,
+            "claim_form": TransferClaimForm() if claiming else None,
+            "claims_made": made,
+            "claims_received": received,
+            "claim_days": transfers.CLAIM_DAYS,
+        },
+    )
+
+
+class TransferClaimForm(KrdsForm):
+    """The new school names its new pupil as its own records give them (DESIGN.md §4)."""
+
+    neis_id = forms.CharField(label=_("학생개인번호(NEIS)"), max_length=40)
+    student_name = forms.CharField(label=_("학생 이름"), max_length=100)
+    birth_date = forms.DateField(
+        label=_("생년월일"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("사유"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@login_required
+@require_POST
+def transfer_claim(request):
+    """The same answer whether or not the student has a case at another school."""
+    if not transfers.claiming_schools(request.user):
+        raise PermissionDenied(_("전학 온 학교의 담당자만 이관을 요청할 수 있습니다."))
+    form = TransferClaimForm(request.POST)
+    if form.is_valid():
+        if attempt(request, transfers.claim_transfer, by=request.user, **form.cleaned_data):
+            messages.success(
+                request,
+                _(
+                    "이관 확인 요청을 기록했습니다. 학생의 이전 학교에 사례가 있으면 그 학교 "
+                    "담당자가 확인한 뒤 사례가 옮겨집니다."
+                ),
+            )
+    else:
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+    return redirect("casework:transfer_list")
+
+
+@login_required
+@require_POST
+def transfer_claim_action(request, pk, action):
+    claim = transfers.visible_claims(request.user).filter(pk=pk).first()
+    if claim is None:
+        raise Http404
+    workflow = {"confirm": transfers.confirm_claim, "decline": transfers.decline_claim}.get(action)
+    if workflow is None:
+        raise Http404
+    kwargs = {} if action == "confirm" else {"reason": request.POST.get("reason", "")}
+    done = attempt(request, workflow, claim, by=request.user, **kwargs)
+    if done is not None:
+        messages.success(
+            request, _("전학 이관 확인 요청: %(status)s") % {"status": done.get_status_display()}
+        )
+    return redirect("casework:transfer_list")
 
 
 @login_required

@@ -26,4 +26,10 @@ urlpatterns = [
         referrals.transfer_action,
         name="transfer_action",
     ),
+    path("transfers/claim/", referrals.transfer_claim, name="transfer_claim"),
+    path(
+        "transfers/claims/<uuid:pk>/do/<slug:action>/",
+        referrals.transfer_claim_action,
+        name="transfer_claim_action",
+    ),
 ]

@@ -256,8 +256,9 @@ def case_detail(request, pk):
     notes = list(access.visible_notes(request.user, case).select_related("author", "amends"))
     log(request, "view", "case", [case], case=case, student=case.student)
     team_form = TeamForm()
+    roles = dict(Role.choices)
     team_form.fields["user"].choices = [
-        (m.user_id, f"{m.user} ({m.get_role_display()})") for m in _team_candidates(case)
+        (m.user_id, f"{m.user} ({roles.get(m.role, m.role)})") for m in _team_candidates(case)
     ]
     instrument = instruments.instruments().get("needs_checklist")
     transitions = sorted(lifecycle.ALLOWED.get(case.status, set()), key=CaseStatus.values.index)
@@ -289,6 +290,7 @@ def _referral_context(request, case, perms) -> dict:
     """The case page's referrals, its transfer and what the user may start from here."""
     from casework.forms import TransferForm
     from casework.workflows import referrals as referral_flows
+    from casework.workflows import transfers as transfer_flows
 
     sender = None
     if "manage_case" in perms:
@@ -308,7 +310,10 @@ def _referral_context(request, case, perms) -> dict:
         and sender.pk == case.owner_id
         and case.lead_id == case.owner_id
         and case.is_open,
-        "transfer_form": TransferForm() if "manage_case" in perms and case.is_open else None,
+        # The workflow's own test, so that no one is shown a form that ends in a refusal.
+        "transfer_form": TransferForm()
+        if case.is_open and transfer_flows.may_request_transfer(request.user, case, perms)
+        else None,
         "pending_transfer_to": getattr(case, "pending_transfer_to", None),
     }
 

@@ -64,7 +64,7 @@ def raise_concern(
     notify(
         members_with_roles(student.school, TRIAGE_ROLES),
         kind="concern_raised",
-        title=_("새 지원 요청: %(name)s") % {"name": student.name},
+        params={"name": student.name},
         body=description[:200],
         url="/casework/",
         exclude=by,
@@ -130,7 +130,7 @@ def open_case(
     notify(
         members_with_roles(school, (Role.PRINCIPAL, Role.VICE_PRINCIPAL)),
         kind="case_opened",
-        title=_("사례 개설: %(number)s") % {"number": case.number},
+        params={"number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,
@@ -177,7 +177,7 @@ def triage_concern(
     notify(
         [concern.raised_by],
         kind="concern_triaged",
-        title=_("지원 요청 검토 결과: %(result)s") % {"result": Concern.Triage(decision).label},
+        params={"result": Concern.Triage(decision).value},
         url="/casework/concerns/",
         exclude=by,
     )

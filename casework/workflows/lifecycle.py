@@ -125,7 +125,7 @@ def _apply(case: Case, to: str, *, by: User, reason: str, closure_reason: str = 
     notify(
         [case.coordinator, *members_with_roles(case.owner, (Role.PRINCIPAL,))],
         kind="case_status",
-        title=_("%(number)s: %(status)s") % {"number": case.number, "status": S(to).label},
+        params={"number": case.number, "status": S(to).value},
         body=reason,
         case=case,
         url=f"/casework/cases/{case.pk}/",

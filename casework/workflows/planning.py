@@ -87,7 +87,7 @@ def submit_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> S
     notify(
         members_with_roles(plan.case.owner, (Role.PRINCIPAL,)),
         kind="plan_submitted",
-        title=_("지원 계획 승인 요청: %(number)s") % {"number": plan.case.number},
+        params={"number": plan.case.number},
         case=plan.case,
         url="/casework/approvals/",
         exclude=by,
@@ -117,7 +117,7 @@ def approve_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> 
     notify(
         [case.coordinator],
         kind="plan_approved",
-        title=_("지원 계획 승인: %(number)s") % {"number": case.number},
+        params={"number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,
@@ -140,7 +140,7 @@ def return_plan(plan: SupportPlan, *, by: User, reason: str) -> SupportPlan:
     notify(
         [plan.case.coordinator],
         kind="plan_returned",
-        title=_("지원 계획 반려: %(number)s") % {"number": plan.case.number},
+        params={"number": plan.case.number},
         body=reason,
         case=plan.case,
         url=f"/casework/cases/{plan.case_id}/",

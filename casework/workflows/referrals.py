@@ -12,6 +12,7 @@ only the packet taken at send, never the case.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,7 @@ from casework.models import (
     CaseStatus,
     Consent,
     Decision,
+    DestructionRecord,
     Referral,
     ReferralKind,
     ReferralMessage,
@@ -42,7 +44,7 @@ from .errors import GuardFailed
 
 R = ReferralStatus
 # Who sends for a case: the school's coordinator and principal, a lead office's case managers.
-SENDER_ROLES = (Role.COORDINATOR, Role.PRINCIPAL, Role.CASE_MANAGER)
+SENDER_ROLES = access.REFERRAL_SENDER_ROLES
 # Who may lead the receiving side's work allocation.
 ASSIGNER_ROLES = (Role.PARTNER_LEAD, Role.CENTRE_HEAD)
 # Organisations a service referral may go to.
@@ -119,6 +121,17 @@ def _consent_purpose(receiver: Organization) -> str:
     )
 
 
+def consent_purpose_label(receiver: Organization) -> str:
+    return str(ConsentPurpose(_consent_purpose(receiver)).label)
+
+
+def default_shared_fields(sender: Organization, receiver: Organization) -> list[str]:
+    """The fields ticked unless the sender chooses: the non-sensitive ones the receiver may get
+    (its agreement's list; an education office may get them all)."""
+    allowed = allowed_fields(sender, receiver)[0]
+    return [c for c in NON_SENSITIVE_DEFAULTS if c in allowed]
+
+
 def _recipient_ok(consent: Consent, receiver: Organization) -> bool:
     """`recipients` empty means any organisation the purposes cover; otherwise it names the
     organisation (id or code) or its kind / agency type."""
@@ -167,9 +180,7 @@ def sending_organization(user: User, case: Case) -> Organization | None:
 
 
 def _require_sender(user: User, referral: Referral) -> None:
-    if not access.has_case_perm(user, access.MANAGE_CASE, referral.case) or (
-        access.acting_membership(user, referral.from_organization, SENDER_ROLES) is None
-    ):
+    if not access.acts_for_referral_sender(user, referral):
         raise PermissionDenied(_("보낸 기관의 사례 담당자만 할 수 있습니다."))
 
 
@@ -205,7 +216,13 @@ def _check_fields(
         from partners.catalogue import packet_fields
 
         labels = ", ".join(str(packet_fields()[c].label) for c in shared if c in beyond)
-        raise GuardFailed(_("정보공유 협약이 허용하지 않는 항목입니다: %s") % labels)
+        raise GuardFailed(
+            _(
+                "%(org)s과(와)의 정보공유 협약이 허용하지 않는 항목입니다: %(fields)s. 이 "
+                "항목을 빼고 보내세요."
+            )
+            % {"org": referral.to_organization.name, "fields": labels}
+        )
     if "notes_excerpt" in shared and at_send and not referral.notes_excerpt.strip():
         raise ValidationError(
             {"notes_excerpt": _("'상담 기록 발췌'를 공유하려면 보낼 내용을 적어 주세요.")}
@@ -223,11 +240,23 @@ def _check_legal_basis(referral: Referral) -> None:
                 {"justification": _("동의 없이 제공하는 근거를 구체적으로 적어 주세요.")}
             )
         return
-    if referral.kind == ReferralKind.ESCALATION and referral.consent_id is None:
-        return  # within the education system the escalation itself needs no sharing consent
+    # Every referral shares personal data, an escalation to the school's own district office
+    # included: on the consent basis both consents must cover the receiver (Act Art. 11③,
+    # PIPA Art. 17). Only the agreement is waived inside the education system (DESIGN.md §4).
     missing = missing_consent(referral.case, referral.to_organization)
     if missing:
-        raise GuardFailed(_("정보를 보내려면 다음이 필요합니다: %s") % ", ".join(missing))
+        raise GuardFailed(
+            _(
+                "%(org)s에 정보를 보내려면 '%(purpose)s' 목적이 담긴 동의가 필요합니다: "
+                "%(missing)s. 사례 화면의 동의 칸에서 기록하세요. 아동보호·긴급 상황이면 그 "
+                "제공 근거를 고르고 사유를 적으세요."
+            )
+            % {
+                "org": referral.to_organization.name,
+                "purpose": consent_purpose_label(referral.to_organization),
+                "missing": ", ".join(missing),
+            }
+        )
     if referral.consent_id is None:
         covering = consents_covering(referral.case, referral.to_organization)
         referral.consent = covering.get(ConsentSubject.GUARDIAN) or next(iter(covering.values()))
@@ -240,6 +269,22 @@ def _check_legal_basis(referral: Referral) -> None:
 def _check_case_open(case: Case) -> None:
     if case.status in (CaseStatus.CLOSED, CaseStatus.NOT_SELECTED):
         raise GuardFailed(_("종결되었거나 미선정된 사례에서는 의뢰할 수 없습니다."))
+
+
+def _check_escalation_target(referral: Referral) -> None:
+    """Art. 10④: the school asks its own district office. A transfer to a school under another
+    office leaves an undecided escalation addressed to the wrong office: it is cancelled by the
+    sender and sent again, never decided by an office that no longer covers the school."""
+    if referral.kind != ReferralKind.ESCALATION:
+        return
+    target = escalation_target(referral.case)
+    if target is None or target.pk != referral.to_organization_id:
+        raise GuardFailed(
+            _(
+                "사례의 학교가 바뀌어 이 교육지원청의 관할이 아닙니다. 보낸 학교가 요청을 "
+                "취소하고 관할 교육지원청에 다시 요청해야 합니다."
+            )
+        )
 
 
 def _next_number(sender: Organization) -> str:
@@ -318,9 +363,7 @@ def create_referral(
         if service is not None and service.organization_id != to_organization.pk:
             raise ValidationError({"service": _("받는 기관의 서비스가 아닙니다.")})
     if shared_fields is None:
-        shared_fields = [
-            c for c in NON_SENSITIVE_DEFAULTS if c in allowed_fields(sender, to_organization)[0]
-        ]
+        shared_fields = default_shared_fields(sender, to_organization)
     referral = Referral(
         case=case,
         kind=kind,
@@ -347,6 +390,59 @@ def create_referral(
     return referral
 
 
+def packet_retention_days(referral: Referral) -> int:
+    """How long a closed referral's packet is kept: the agreement's retention period (agreed in
+    advance, Decree 15④⑤); outside any agreement — escalations and referrals between education
+    offices — settings.REFERRAL_PACKET_RETENTION_DAYS (default 365, the agreements' default)."""
+    if referral.agreement_id:
+        return referral.agreement.retention_days
+    return settings.REFERRAL_PACKET_RETENTION_DAYS
+
+
+def _record_destruction(referral: Referral, *, by: User | None, rule: str, parts: list[str]):
+    """One line of the register of destruction (파기 대장, DESIGN.md §6) per referral: which
+    referral, which parts, under which rule; never what they held."""
+    if rule == DestructionRecord.Rule.CONSENT_WITHDRAWN:
+        detail = f"consent {referral.consent_id}" if referral.consent_id else ""
+    elif referral.agreement_id:
+        detail = f"agreement {referral.agreement_id}: {referral.agreement.retention_days}d"
+    else:
+        detail = f"REFERRAL_PACKET_RETENTION_DAYS={packet_retention_days(referral)}"
+    record = DestructionRecord(
+        object_type="referral",
+        object_id=referral.pk,
+        object_label=referral.number or "",
+        case_id=referral.case_id,
+        parts=parts,
+        rule=rule,
+        rule_detail=detail,
+        due_on=None
+        if rule == DestructionRecord.Rule.CONSENT_WITHDRAWN
+        else referral.packet_expires_on,
+        destroyed_at=timezone.now(),
+        destroyed_by=by,
+    )
+    attribute(record, by, "파기 대장 기록")
+    record.save()
+    return record
+
+
+def _destroy_packet(referral: Referral) -> list[str]:
+    """Empty the packet and the excerpt it was made from; the parts that held something."""
+    parts = [
+        name
+        for name, held in (
+            ("packet", referral.packet is not None),
+            ("notes_excerpt", bool(referral.notes_excerpt)),
+        )
+        if held
+    ]
+    referral.packet = None
+    referral.notes_excerpt = ""
+    referral.packet_purged_at = timezone.now()
+    return parts
+
+
 def _locked(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
 
@@ -365,9 +461,9 @@ def _move(referral: Referral, to: str, *, by: User, reason: str) -> Referral:
         setattr(referral, stamp, now)
     if to in CLOSED_STATUSES:
         referral.closed_at = now
-        if referral.agreement_id and referral.packet is not None:
+        if referral.packet is not None:
             referral.packet_expires_on = timezone.localdate() + timedelta(
-                days=referral.agreement.retention_days
+                days=packet_retention_days(referral)
             )
     label = f"{previous} → {to}" + (f": {reason}" if reason else "")
     save(referral, by, label, bump=True)
@@ -382,22 +478,32 @@ def _receivers(referral: Referral) -> list[User]:
     )
 
 
-def _senders(referral: Referral) -> list[User]:
+def _senders(referral: Referral, *, heads: bool = False) -> list[User]:
+    """Who hears for the sending side: whoever drafted the referral, the case's coordinator, a
+    sending school's coordinators (and, with `heads`, the sending organisation's principal or
+    centre head) — but only those who may view the case today. What comes back (an outcome, a
+    message) is case content: someone who lost the case, as the old school does on a transfer
+    or a person whose membership ended, hears nothing more of it."""
     people = [referral.created_by, referral.case.coordinator]
     if referral.from_organization_id == referral.case.owner_id:
         people += members_with_roles(referral.from_organization, (Role.COORDINATOR,))
-    return [p for p in people if p is not None]
+    if heads:
+        people += members_with_roles(referral.from_organization, (Role.PRINCIPAL, Role.CENTRE_HEAD))
+    unique = list({p.pk: p for p in people if p is not None}.values())
+    return [p for p in unique if access.has_case_perm(p, access.VIEW_CASE, referral.case)]
 
 
-def _notify_receivers(referral, *, by, kind, title, body=""):
-    notify(_receivers(referral), kind=kind, title=title, body=body, url=_url(referral), exclude=by)
+def _notify_receivers(referral, *, by, kind, params, body=""):
+    notify(
+        _receivers(referral), kind=kind, params=params, body=body, url=_url(referral), exclude=by
+    )
 
 
-def _notify_senders(referral, *, by, kind, title, body=""):
+def _notify_senders(referral, *, by, kind, params, body=""):
     notify(
         _senders(referral),
         kind=kind,
-        title=title,
+        params=params,
         body=body,
         case=referral.case,
         url=_url(referral),
@@ -415,6 +521,7 @@ def send_referral(referral: Referral, *, by: User, version: int | None = None) -
     if referral.status != R.DRAFT:
         raise GuardFailed(_("작성 중인 의뢰만 보낼 수 있습니다."))
     _check_case_open(referral.case)
+    _check_escalation_target(referral)
     referral.agreement = _check_fields(referral, at_send=True)
     _check_legal_basis(referral)
     referral.privacy_review = referral.legal_basis != LegalBasis.CONSENT
@@ -423,18 +530,16 @@ def send_referral(referral: Referral, *, by: User, version: int | None = None) -
         referral.respond_by = deadlines.default_respond_by(referral.urgency)
     _move(referral, R.SENT, by=by, reason="")
     access.grant_referral_to_receiver(referral)
-    title = (
-        _("교육지원청 요청이 도착했습니다: %(number)s")
-        if referral.kind == ReferralKind.ESCALATION
-        else _("새 의뢰가 도착했습니다: %(number)s")
-    ) % {"number": referral.number}
     _notify_receivers(
         referral,
         by=by,
         kind="referral_received",
-        title=title,
-        body=_("보낸 기관: %(org)s · 회신 기한: %(date)s")
-        % {"org": referral.from_organization.name, "date": referral.respond_by.isoformat()},
+        params={
+            "number": referral.number,
+            "variant": str(referral.kind),
+            "org": referral.from_organization.name,
+            "date": referral.respond_by.isoformat(),
+        },
     )
     return referral
 
@@ -451,8 +556,7 @@ def open_referral(referral: Referral, *, by: User) -> Referral:
         referral,
         by=by,
         kind="referral_received_ack",
-        title=_("%(org)s에서 의뢰를 접수했습니다: %(number)s")
-        % {"org": referral.to_organization.name, "number": referral.number},
+        params={"org": referral.to_organization.name, "number": referral.number},
     )
     return referral
 
@@ -485,6 +589,7 @@ def accept_referral(
     escalation = referral.kind == ReferralKind.ESCALATION
     if escalation and not (reasons or "").strip():
         raise ValidationError({"reasons": _("결정 사유를 적어 주세요. (법 제10조⑤)")})
+    _check_escalation_target(referral)
     _receive_first(referral, by)
     referral.decision_reasons = (reasons or "").strip()
     if referral.assignee_id is None and not escalation:
@@ -498,8 +603,7 @@ def accept_referral(
         referral,
         by=by,
         kind="referral_accepted",
-        title=_("%(org)s에서 의뢰를 수락했습니다: %(number)s")
-        % {"org": referral.to_organization.name, "number": referral.number},
+        params={"org": referral.to_organization.name, "number": referral.number},
         body=referral.decision_reasons,
     )
     return referral
@@ -565,8 +669,7 @@ def decline_referral(
         referral,
         by=by,
         kind="referral_declined",
-        title=_("%(org)s에서 의뢰를 거절했습니다: %(number)s")
-        % {"org": referral.to_organization.name, "number": referral.number},
+        params={"org": referral.to_organization.name, "number": referral.number},
         body=reason.strip(),
     )
     return referral
@@ -584,8 +687,7 @@ def start_referral(referral: Referral, *, by: User, version: int | None = None) 
         referral,
         by=by,
         kind="referral_started",
-        title=_("%(org)s에서 지원을 시작했습니다: %(number)s")
-        % {"org": referral.to_organization.name, "number": referral.number},
+        params={"org": referral.to_organization.name, "number": referral.number},
     )
     return referral
 
@@ -600,15 +702,15 @@ def complete_referral(
     check_version(referral, version)
     if not (outcome or "").strip():
         raise ValidationError({"outcome": _("결과를 적어 주세요. 보낸 기관에 전달됩니다.")})
-    if referral.status not in (R.ACCEPTED, R.IN_PROGRESS):
-        raise GuardFailed(_("수락하거나 진행 중인 의뢰만 완료할 수 있습니다."))
+    if referral.status != R.IN_PROGRESS:
+        raise GuardFailed(_("지원을 시작한 의뢰만 완료할 수 있습니다."))
     referral.outcome = outcome.strip()
     _move(referral, R.COMPLETED, by=by, reason="")
     _notify_senders(
         referral,
         by=by,
         kind="referral_completed",
-        title=_("의뢰 결과가 도착했습니다: %(number)s") % {"number": referral.number},
+        params={"number": referral.number},
         body=referral.outcome,
     )
     return referral
@@ -631,19 +733,20 @@ def _cancel(referral: Referral, *, by: User, reason: str, revoke: bool = False) 
         raise GuardFailed(_("이미 끝난 의뢰는 취소할 수 없습니다."))
     was_sent = referral.status != R.DRAFT
     referral.cancel_reason = reason
-    if revoke:
-        referral.packet = None
-        referral.packet_purged_at = timezone.now()
-        referral.notes_excerpt = ""
+    destroyed = _destroy_packet(referral) if revoke else []
     _move(referral, R.CANCELLED, by=by, reason=reason)
     if revoke:
         access.revoke_referral_from_receiver(referral)
+        if destroyed:
+            _record_destruction(
+                referral, by=by, rule=DestructionRecord.Rule.CONSENT_WITHDRAWN, parts=destroyed
+            )
     if was_sent:
         _notify_receivers(
             referral,
             by=by,
             kind="referral_cancelled",
-            title=_("의뢰가 취소되었습니다: %(number)s") % {"number": referral.number},
+            params={"number": referral.number},
             body=reason,
         )
     return referral
@@ -672,7 +775,7 @@ def assign_referral(referral: Referral, *, by: User, assignee: User) -> Referral
     notify(
         [assignee],
         kind="referral_assigned",
-        title=_("의뢰 담당자로 지정되었습니다: %(number)s") % {"number": referral.number},
+        params={"number": referral.number},
         url=_url(referral),
         exclude=by,
     )
@@ -698,12 +801,40 @@ def post_message(referral: Referral, *, by: User, body: str) -> ReferralMessage:
     )
     attribute(message, by, "의뢰 메시지")
     message.save()
-    title = _("의뢰에 새 메시지가 있습니다: %(number)s") % {"number": referral.number}
+    params = {"number": referral.number}
     if organization.pk == referral.to_organization_id:
-        _notify_senders(referral, by=by, kind="referral_message", title=title, body=body[:200])
+        _notify_senders(referral, by=by, kind="referral_message", params=params, body=body[:200])
     else:
-        _notify_receivers(referral, by=by, kind="referral_message", title=title, body=body[:200])
+        _notify_receivers(referral, by=by, kind="referral_message", params=params, body=body[:200])
     return message
+
+
+# --- Transfer ---------------------------------------------------------------------------------
+
+
+def hand_over_referrals(
+    case: Case, *, old: Organization, new: Organization, by: User
+) -> list[Referral]:
+    """On a transfer, the open referrals the old school sent (drafts included) get the new
+    school as their sending side: its case staff cancel, send and write in the thread, its
+    outbox lists them, and the case can be closed once they are done. Referrals already closed
+    keep the school that sent them; a lead office's own referrals are not the school's to move.
+    Runs in the caller's (`accept_transfer`) transaction."""
+    moved = []
+    for referral in Referral.objects.select_for_update().filter(
+        case=case, from_organization=old, status__in=OPEN_STATUSES
+    ):
+        referral.from_organization = new
+        save(referral, by, f"전학 이관: 보낸 기관 {old.code} → {new.code}", bump=True)
+        moved.append(referral)
+        if referral.status != R.DRAFT:
+            _notify_receivers(
+                referral,
+                by=by,
+                kind="referral_sender_changed",
+                params={"number": referral.number, "new": new.name},
+            )
+    return moved
 
 
 # --- Consent withdrawal ---------------------------------------------------------------------
@@ -716,9 +847,6 @@ def cancel_for_withdrawn_consent(case: Case, *, by: User, reason: str) -> list[R
     for referral in Referral.objects.select_for_update().filter(
         case=case, legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES
     ):
-        relied = referral.consent_id is not None or referral.kind == ReferralKind.SERVICE
-        if not relied:
-            continue
         if not missing_consent(case, referral.to_organization):
             if referral.consent is None or referral.consent.is_valid():
                 continue
@@ -746,8 +874,6 @@ def overdue_referrals(day=None):
 def send_reminders(day=None, *, by: User | None = None) -> int:
     """Once a day per overdue referral: remind the receiver; after
     REFERRAL_ESCALATE_REMINDER_AFTER business days also the sender and the sender's head."""
-    from django.conf import settings
-
     day = day or deadlines.today()
     if not deadlines.is_business_day(day):
         return 0
@@ -758,21 +884,13 @@ def send_reminders(day=None, *, by: User | None = None) -> int:
             if referral.reminded_on == day or not referral.is_overdue(day):
                 continue
             late = deadlines.business_days_between(referral.respond_by, day)
-            title = _("회신 기한이 %(days)s일 지났습니다: %(number)s") % {
-                "days": late,
-                "number": referral.number,
-            }
-            _notify_receivers(referral, by=by, kind="referral_overdue", title=title)
+            params = {"days": late, "number": referral.number}
+            _notify_receivers(referral, by=by, kind="referral_overdue", params=params)
             if late >= settings.REFERRAL_ESCALATE_REMINDER_AFTER:
-                heads = members_with_roles(
-                    referral.from_organization, (Role.PRINCIPAL, Role.CENTRE_HEAD)
-                )
                 notify(
-                    [*_senders(referral), *heads],
+                    _senders(referral, heads=True),
                     kind="referral_overdue_sender",
-                    title=_("보낸 의뢰의 회신이 %(days)s일 늦어지고 있습니다: %(number)s")
-                    % {"days": late, "number": referral.number},
-                    body=referral.to_organization.name,
+                    params={**params, "org": referral.to_organization.name},
                     case=referral.case,
                     url=_url(referral),
                     exclude=by,
@@ -786,17 +904,29 @@ def send_reminders(day=None, *, by: User | None = None) -> int:
 
 
 def purge_expired_packets(day=None, *, by: User | None = None) -> int:
-    """A closed referral's packet is kept for the agreement's retention period, then destroyed."""
+    """A closed referral's packet is kept for its retention period (`packet_retention_days`),
+    then destroyed; each destruction is a line of the register (DestructionRecord), written in
+    the same transaction as the destruction, so neither exists without the other."""
     day = day or deadlines.today()
     count = 0
-    for referral in Referral.objects.filter(
+    expired = Referral.objects.filter(
         packet_expires_on__lt=day, packet__isnull=False, status__in=CLOSED_STATUSES
-    ):
+    ).values_list("pk", flat=True)
+    for pk in list(expired):
         with transaction.atomic():
-            referral.packet = None
-            referral.notes_excerpt = ""
-            referral.packet_purged_at = timezone.now()
+            referral = (
+                Referral.objects.select_for_update().filter(pk=pk, packet__isnull=False).first()
+            )
+            if referral is None:  # purged meanwhile by another run
+                continue
+            parts = _destroy_packet(referral)
             attribute(referral, by, "보관 기간 경과로 공유 정보 파기")
             referral.save()
+            rule = (
+                DestructionRecord.Rule.AGREEMENT_RETENTION
+                if referral.agreement_id
+                else DestructionRecord.Rule.DEFAULT_RETENTION
+            )
+            _record_destruction(referral, by=by, rule=rule, parts=parts)
             count += 1
     return count

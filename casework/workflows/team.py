@@ -44,7 +44,7 @@ def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMembe
     notify(
         [user],
         kind="team_added",
-        title=_("사례 팀에 배정되었습니다: %(number)s") % {"number": case.number},
+        params={"number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,

@@ -1,26 +1,39 @@
 """Transfers (전학 이관, DESIGN.md §4): the case follows a student who changes school.
 
-The old school requests the hand-over; the new school's coordinator accepts (or declines); on
+The old school requests the hand-over and the new school's coordinator accepts (or declines) —
+or the new school claims it and the old school's coordinator confirms (or declines); on
 acceptance ownership moves, the student's school is updated, the old school loses the case
 (its history stays for the privacy officer), and the new school's roles get it.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import access
-from casework.models import Case, CaseMember, CaseParticipant, Transfer
+from casework.models import (
+    FINISHED_STATUSES,
+    Case,
+    CaseMember,
+    CaseParticipant,
+    Transfer,
+    TransferClaim,
+)
 from casework.notify import members_with_roles, notify
 from partners.choices import OrganizationKind, Role
 from partners.models import Organization, User
 
-from .common import attribute, require_case_perm, save
+from .common import attribute, save
 from .errors import GuardFailed
+from .referrals import hand_over_referrals
 
 T = Transfer.Status
+# Who hands a case over for the old school (DESIGN.md §4): its coordinator or principal.
+REQUEST_ROLES = (Role.COORDINATOR, Role.PRINCIPAL)
 
 
 def visible_transfers(user: User):
@@ -37,10 +50,21 @@ def _url(transfer: Transfer) -> str:
     return "/casework/transfers/"
 
 
+def may_request_transfer(user: User, case: Case, case_perms=None) -> bool:
+    """The one test of who may request a case's hand-over, for the workflow and the case page
+    alike: `manage_case` and a request role at the owner school (a lead office's case manager
+    manages the case but does not move it between schools). `case_perms`, when the caller
+    already holds the user's permissions on the case, spares a query."""
+    if case_perms is None:
+        allowed = access.has_case_perm(user, access.MANAGE_CASE, case)
+    else:
+        allowed = access.MANAGE_CASE in case_perms
+    return allowed and access.holds_role(user, case.owner_id, REQUEST_ROLES)
+
+
 @transaction.atomic
 def request_transfer(case: Case, *, by: User, to_school: Organization, reason: str) -> Transfer:
-    require_case_perm(by, access.MANAGE_CASE, case)
-    if access.acting_membership(by, case.owner, (Role.COORDINATOR, Role.PRINCIPAL)) is None:
+    if not may_request_transfer(by, case):
         raise PermissionDenied(_("전학 이관은 현재 학교의 담당자가 요청합니다."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("이관 사유를 적어 주세요.")})
@@ -62,8 +86,7 @@ def request_transfer(case: Case, *, by: User, to_school: Organization, reason: s
     notify(
         members_with_roles(to_school, (Role.COORDINATOR,)),
         kind="transfer_requested",
-        title=_("전학 이관 요청: %(school)s → %(to)s")
-        % {"school": case.owner.name, "to": to_school.name},
+        params={"school": case.owner.name, "to": to_school.name},
         body=reason.strip(),
         url=_url(transfer),
         exclude=by,
@@ -82,6 +105,20 @@ def accept_transfer(transfer: Transfer, *, by: User) -> Transfer:
     _require_new_coordinator(by, transfer)
     if transfer.status != T.REQUESTED:
         raise GuardFailed(_("요청 중인 이관만 수락할 수 있습니다."))
+    case, old = _hand_over(transfer, by=by, coordinator=by, reason="전학 이관 수락")
+    notify(
+        [transfer.requested_by, *members_with_roles(old, (Role.COORDINATOR,))],
+        kind="transfer_accepted",
+        params={"number": case.number, "to": transfer.to_school.name},
+        exclude=by,
+    )
+    return transfer
+
+
+def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
+    """The hand-over itself, once the other side has agreed (the new school accepted a request,
+    or the old school confirmed a claim): ownership, the student's school, the team, the open
+    referrals and every grant move to the new school. Returns the case and the old school."""
     case = Case.objects.select_for_update().select_related("student").get(pk=transfer.case_id)
     old, new = case.owner, transfer.to_school
     now = timezone.now()
@@ -101,7 +138,7 @@ def accept_transfer(transfer: Transfer, *, by: User) -> Transfer:
         attribute(row, by, "전학 이관")
         row.save()
     case.owner = new
-    case.coordinator = by
+    case.coordinator = coordinator
     save(case, by, f"전학 이관: {old.name} → {new.name}", bump=True)
     student = case.student
     student.school = new
@@ -119,21 +156,16 @@ def accept_transfer(transfer: Transfer, *, by: User) -> Transfer:
             member.removed_at = now
             attribute(member, by, "전학 이관")
             member.save()
+    # The old school's open referrals follow the case, so that someone can still act on them.
+    hand_over_referrals(case, old=old, new=new, by=by)
     access.revoke_case_from_organization(case, old)
     access.grant_case_to_owner_school(case)
     transfer.status = T.ACCEPTED
     transfer.decided_by = by
     transfer.decided_at = now
-    attribute(transfer, by, "전학 이관 수락")
+    attribute(transfer, by, reason)
     transfer.save()
-    notify(
-        [transfer.requested_by, *members_with_roles(old, (Role.COORDINATOR,))],
-        kind="transfer_accepted",
-        title=_("전학 이관이 완료되었습니다: %(number)s") % {"number": case.number},
-        body=new.name,
-        exclude=by,
-    )
-    return transfer
+    return case, old
 
 
 @transaction.atomic
@@ -153,7 +185,7 @@ def decline_transfer(transfer: Transfer, *, by: User, reason: str) -> Transfer:
     notify(
         [transfer.requested_by],
         kind="transfer_declined",
-        title=_("전학 이관이 거절되었습니다: %(number)s") % {"number": transfer.case.number},
+        params={"number": transfer.case.number},
         body=reason.strip(),
         case=transfer.case,
         url=f"/casework/cases/{transfer.case_id}/",
@@ -165,7 +197,8 @@ def decline_transfer(transfer: Transfer, *, by: User, reason: str) -> Transfer:
 @transaction.atomic
 def cancel_transfer(transfer: Transfer, *, by: User, reason: str = "") -> Transfer:
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
-    require_case_perm(by, access.MANAGE_CASE, transfer.case)
+    if not may_request_transfer(by, transfer.case):
+        raise PermissionDenied(_("전학 이관은 현재 학교의 담당자가 취소합니다."))
     if transfer.status != T.REQUESTED:
         raise GuardFailed(_("요청 중인 이관만 취소할 수 있습니다."))
     if transfer.case.owner_id != transfer.from_school_id:
@@ -177,3 +210,181 @@ def cancel_transfer(transfer: Transfer, *, by: User, reason: str = "") -> Transf
     attribute(transfer, by, "전학 이관 취소")
     transfer.save()
     return transfer
+
+
+# --- The new school claims (DESIGN.md §4) -----------------------------------------------------
+# The claimant names the student by NEIS id (학생개인번호), name and birth date, as its own new
+# pupil's records give them; nothing of another school's cases is browsed. Whether or not those
+# identify an open case elsewhere, the claimant gets the same answer and sees the claim pending,
+# then "not confirmed" once CLAIM_DAYS pass: only the old school's confirmation (the hand-over
+# itself) says that there was a case. A decline is not shown to the claimant for that reason.
+
+CLAIM_DAYS = 14
+
+
+def claiming_schools(user: User) -> list[Organization]:
+    """The schools where the user is the coordinator: where a claim can be made for."""
+    return [
+        m.organization
+        for m in access.current_memberships(user)
+        .filter(role=Role.COORDINATOR, organization__kind=OrganizationKind.SCHOOL)
+        .select_related("organization")
+        .order_by("organization__name")
+    ]
+
+
+def visible_claims(user: User):
+    """Claims the user made for their school, and claims on cases the user may hand over."""
+    schools = [school.pk for school in claiming_schools(user)]
+    held = (
+        access.current_memberships(user)
+        .filter(role__in=list(REQUEST_ROLES))
+        .values("organization_id")
+    )
+    cases = access.visible_cases(user, access.MANAGE_CASE).filter(owner_id__in=held)
+    return TransferClaim.objects.filter(
+        Q(to_school_id__in=schools) | Q(case__in=cases.values("pk"))
+    )
+
+
+def claimant_status(claim: TransferClaim) -> str:
+    """What the claimant is told: confirmed, else pending until CLAIM_DAYS pass, then
+    "unconfirmed" — the same for a decline and for identifiers that matched no case."""
+    if claim.status == TransferClaim.Status.CONFIRMED:
+        return "confirmed"
+    if claim.claimed_at < timezone.now() - timedelta(days=CLAIM_DAYS):
+        return "unconfirmed"
+    return "pending"
+
+
+def _claimed_case(school: Organization, neis_id: str, name: str, birth_date) -> Case | None:
+    """The open case, at another school, of the student these identify (all three must match)."""
+    return (
+        Case.objects.filter(
+            student__neis_id=neis_id,
+            student__name=name,
+            student__birth_date=birth_date,
+            owner_id=F("student__school_id"),
+        )
+        .exclude(owner=school)
+        .exclude(status__in=FINISHED_STATUSES)
+        .select_related("owner")
+        .first()
+    )
+
+
+@transaction.atomic
+def claim_transfer(
+    *,
+    by: User,
+    neis_id: str,
+    student_name: str,
+    birth_date,
+    reason: str,
+    to_school: Organization | None = None,
+) -> TransferClaim:
+    schools = claiming_schools(by)
+    if to_school is None and len(schools) == 1:
+        to_school = schools[0]
+    if to_school is None or to_school.pk not in {s.pk for s in schools}:
+        raise PermissionDenied(_("전학 온 학교의 담당자만 이관을 요청할 수 있습니다."))
+    neis_id, student_name = (neis_id or "").strip(), (student_name or "").strip()
+    errors = {}
+    if not neis_id:
+        errors["neis_id"] = _("학생개인번호(NEIS)를 적어 주세요.")
+    if not student_name:
+        errors["student_name"] = _("학생 이름을 적어 주세요.")
+    if birth_date is None:
+        errors["birth_date"] = _("생년월일을 적어 주세요.")
+    if not (reason or "").strip():
+        errors["reason"] = _("이관 사유를 적어 주세요.")
+    if errors:
+        raise ValidationError(errors)
+    case = _claimed_case(to_school, neis_id, student_name, birth_date)
+    claim = TransferClaim(
+        to_school=to_school,
+        neis_id=neis_id,
+        student_name=student_name,
+        birth_date=birth_date,
+        reason=reason.strip(),
+        case=case,
+        claimed_by=by,
+    )
+    attribute(claim, by, "전학 이관 확인 요청")
+    claim.save()
+    if case is not None:
+        notify(
+            members_with_roles(case.owner, (Role.COORDINATOR,)),
+            kind="transfer_requested",
+            params={"school": case.owner.name, "to": to_school.name},
+            body=reason.strip(),
+            url=_url(None),
+            exclude=by,
+        )
+    return claim
+
+
+def _locked_claim(claim: TransferClaim, by: User) -> TransferClaim:
+    claim = TransferClaim.objects.select_for_update().get(pk=claim.pk)
+    # The claimant may not decide their own claim; whether it matched a case is not theirs to
+    # learn, so the refusal is the same either way.
+    if claim.case_id is None or not may_request_transfer(by, claim.case):
+        raise PermissionDenied(_("이전 학교의 담당자만 확인할 수 있습니다."))
+    if claim.status != TransferClaim.Status.PENDING:
+        raise GuardFailed(_("확인을 기다리는 요청만 처리할 수 있습니다."))
+    return claim
+
+
+@transaction.atomic
+def confirm_claim(claim: TransferClaim, *, by: User) -> TransferClaim:
+    """The old school agrees: the hand-over happens as when the new school accepts a request,
+    and the claimant becomes the case's coordinator."""
+    claim = _locked_claim(claim, by)
+    if claimant_status(claim) == "unconfirmed":
+        raise GuardFailed(_("확인 기한이 지난 요청입니다. 전학 간 학교가 다시 요청해야 합니다."))
+    case = Case.objects.select_for_update().get(pk=claim.case_id)
+    if not case.is_open:
+        raise GuardFailed(_("종결된 사례는 이관할 수 없습니다."))
+    if Transfer.objects.filter(case=case, status=T.REQUESTED).exists():
+        raise GuardFailed(_("이미 요청된 이관이 있습니다."))
+    transfer = Transfer(
+        case=case,
+        from_school=case.owner,
+        to_school=claim.to_school,
+        reason=claim.reason,
+        requested_by=claim.claimed_by,
+    )
+    attribute(transfer, claim.claimed_by, "전학 이관 확인 요청")
+    transfer.save()
+    _hand_over(transfer, by=by, coordinator=claim.claimed_by, reason="전학 이관 확인")
+    claim.status = TransferClaim.Status.CONFIRMED
+    claim.transfer = transfer
+    claim.decided_by = by
+    claim.decided_at = timezone.now()
+    attribute(claim, by, "전학 이관 확인")
+    claim.save()
+    notify(
+        [claim.claimed_by],
+        kind="transfer_accepted",
+        params={"number": case.number, "to": claim.to_school.name},
+        case=case,
+        url=f"/casework/cases/{case.pk}/",
+        exclude=by,
+    )
+    return claim
+
+
+@transaction.atomic
+def decline_claim(claim: TransferClaim, *, by: User, reason: str) -> TransferClaim:
+    """The old school does not hand over (not its student, not yet left). The claimant is not
+    told (see above); the old school calls them if there is something to say."""
+    claim = _locked_claim(claim, by)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("거절 사유를 적어 주세요.")})
+    claim.status = TransferClaim.Status.DECLINED
+    claim.response_reason = reason.strip()
+    claim.decided_by = by
+    claim.decided_at = timezone.now()
+    attribute(claim, by, "전학 이관 확인 거절")
+    claim.save()
+    return claim

@@ -224,6 +224,21 @@ ROUTES: dict[str, Route] = {
         expect={"anonymous": 401, "coordinator": 200, "coordinator2": 403, "*": 404},
         note="the old school cancels; the new school sees the request but may not cancel it",
     ),
+    # A claim by 한빛초등학교 (coordinator2) naming the student of 이음초등학교's case: the old
+    # school's coordinator decides it (confirming answers 409 while the request above is
+    # pending); the claimant sees the claim but may not decide it, whether or not it matched.
+    "api-transfer-claims": Route(expect=api_signed_in(), note="own claims and claims on own cases"),
+    "api-transfer-claim-confirm": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.claim.pk},
+        expect={"anonymous": 401, "coordinator": 409, "coordinator2": 403, "*": 404},
+    ),
+    "api-transfer-claim-decline": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.claim.pk},
+        data={"reason": "재학생입니다"},
+        expect={"anonymous": 401, "coordinator": 200, "coordinator2": 403, "*": 404},
+    ),
     "api-notifications": Route(expect=api_signed_in()),
     "api-notification-read": Route(
         method="post",
@@ -336,6 +351,16 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=lambda w: {"pk": w.transfer.pk, "action": "accept"},
         expect={"anonymous": 302, "coordinator": 403, "coordinator2": 302, "*": 404},
+    ),
+    "casework:transfer_claim": Route(
+        method="post",
+        expect={"anonymous": 302, "coordinator": 302, "coordinator2": 302, "*": 403},
+        note="a school's coordinator claims for their school (an empty form: back to the list)",
+    ),
+    "casework:transfer_claim_action": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.claim.pk, "action": "confirm"},
+        expect={"anonymous": 302, "coordinator": 302, "coordinator2": 403, "*": 404},
     ),
     "casework:district_dashboard": Route(
         expect={"anonymous": 302, "casemanager2": 200, "*": 403},
@@ -490,6 +515,17 @@ def casework(world):
     world.transfer = transfers.request_transfer(
         world.case, by=world["coordinator"], to_school=world.other_school, reason="전학"
     )
+    student = world.case.student
+    student.neis_id = "N-0001"
+    student.save()
+    world.claim = transfers.claim_transfer(
+        by=world["coordinator2"],
+        neis_id="N-0001",
+        student_name=student.name,
+        birth_date=student.birth_date,
+        reason="전학 옴",
+    )
+    assert world.claim.case_id == world.case.pk
     return world
 
 

@@ -21,7 +21,9 @@ def locmem(settings):
 
 
 def make(world, username, title):
-    return notify([world[username]], kind="test", title=title, url="/casework/")[0]
+    return notify(
+        [world[username]], kind="case_opened", params={"number": title}, url="/casework/"
+    )[0]
 
 
 def test_daily_digest_once_a_day_and_only_unread(world):

@@ -25,9 +25,8 @@ DEAD_BROKER = "redis://127.0.0.1:6390/15"  # nothing listens here
 
 
 def _notify(*users, **kwargs):
-    kwargs.setdefault("kind", "test")
-    kwargs.setdefault("title", "사례가 배정되었습니다")
-    kwargs.setdefault("body", "2026-S0001-0001 사례의 담당자로 지정되었습니다.")
+    kwargs.setdefault("kind", "team_added")
+    kwargs.setdefault("params", {"number": "2026-S0001-0001"})
     kwargs.setdefault("url", "/casework/cases/1/")
     return notify(users, **kwargs)
 
@@ -124,13 +123,18 @@ def test_suspended_notifications_stay_in_app(
 
 def test_email_has_title_body_and_absolute_link(people, mailoutbox, settings):
     settings.IEUM_BASE_URL = "https://ieum.example.kr/"
-    (row,) = _notify(people[0], title="의뢰가 도착했습니다", body="응답 기한: 3일")
+    (row,) = _notify(
+        people[0],
+        kind="plan_returned",
+        body="목표를 구체적으로 적어 주세요",
+        url="/casework/cases/1/",
+    )
     delivery.deliver([row.pk])
     (mail,) = mailoutbox
     assert mail.to == [people[0].email]
     assert mail.from_email == settings.DEFAULT_FROM_EMAIL
-    assert mail.subject == "[이음] 의뢰가 도착했습니다"
-    assert "응답 기한: 3일" in mail.body
+    assert mail.subject == "[이음] 지원 계획 반려: 2026-S0001-0001"
+    assert "목표를 구체적으로 적어 주세요" in mail.body
     assert "https://ieum.example.kr/casework/cases/1/" in mail.body
     assert "이음에서 자동으로 보냈습니다" in mail.body  # Korean by default
 
@@ -350,7 +354,7 @@ def test_sweep_delivers_inline_when_the_broker_is_still_down(people, mailoutbox)
 def test_sweep_task_skips_sent_skipped_and_exhausted_rows(people, mailoutbox, settings):
     sent, pending = _notify(*people)
     delivery.deliver([sent.pk])
-    exhausted = _notify(people[1], title="다른 알림")[0]
+    exhausted = _notify(people[1], params={"number": "2026-S0001-0002"})[0]
     exhausted.email_attempts = settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
     exhausted.save()
     result = tasks.sweep_notifications.apply(kwargs={"older_than_seconds": 0}).get()

@@ -1,10 +1,23 @@
-"""The demo casework: every status, guards respected, idempotent."""
+"""The demo casework: every status, guards respected, idempotent; the demo referrals."""
+
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from casework.demo import seed_demo_casework
-from casework.models import Case, Concern, Notification, Student, SupportPlan
+from casework.models import (
+    Case,
+    Concern,
+    Notification,
+    Referral,
+    ReferralStatus,
+    Student,
+    SupportPlan,
+    Transfer,
+)
 from casework.workflows.lifecycle import missing_for_activation
+from casework.workflows.referrals import consents_covering
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +44,41 @@ def test_demo_casework_covers_every_status_and_is_idempotent(world):
     counts = (Student.objects.count(), Case.objects.count(), Case.history.count())
     assert seed_demo_casework() is False
     assert (Student.objects.count(), Case.objects.count(), Case.history.count()) == counts
+
+
+def test_demo_referrals_in_every_state_with_overdue_work_and_transfers():
+    """The demo on its own network (partners/data/demo.yaml): referrals in every state of
+    DESIGN.md §4, a few overdue, a transfer waiting and one done, every guard respected."""
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "demo referrals skipped" not in out.getvalue()
+    referrals = Referral.objects.select_related("to_organization", "from_organization")
+    assert set(referrals.values_list("status", flat=True)) == set(ReferralStatus.values)
+    assert set(referrals.values_list("kind", flat=True)) == {"escalation", "service"}
+    overdue = [r for r in referrals if r.is_overdue()]
+    assert len(overdue) >= 2 and {r.kind for r in overdue} == {"escalation", "service"}
+    # Every referral that left on the consent basis names its consent, escalations included,
+    # and that consent covers its receiver (DESIGN.md §4).
+    for referral in referrals.filter(legal_basis="consent").exclude(
+        status__in=["draft", "cancelled"]
+    ):
+        assert referral.consent_id, referral.number
+        assert (
+            referral.consent in consents_covering(referral.case, referral.to_organization).values()
+        )
+    for referral in referrals.filter(kind="escalation").exclude(status__in=["draft", "sent"]):
+        assert referral.decision_reasons, referral.number  # Art. 10⑤: the reasons go back
+    assert (
+        referrals.filter(kind="escalation", status="accepted").get().case.lead.code == "B10-NAMBU"
+    )
+    onward = referrals.filter(from_organization__code="B10-NAMBU").get()
+    assert onward.status == "in_progress" and onward.to_organization.code == "P-GC-MENTAL"
+    completed = referrals.get(status="completed")
+    assert completed.outcome and completed.started_at  # completed only after starting
+    assert referrals.filter(legal_basis="child_protection", privacy_review=True).exists()
+    transfers = Transfer.objects.select_related("case", "to_school")
+    assert set(transfers.values_list("status", flat=True)) == {"requested", "accepted"}
+    moved = transfers.get(status="accepted")
+    assert moved.case.owner == moved.to_school == moved.case.student.school
+    assert Notification.objects.filter(recipient__username="centrehead").exists()
+    assert Notification.objects.filter(recipient__username="partner").exists()

@@ -1,5 +1,6 @@
 """Referral journeys in the browser, in Korean: (1) the school escalates to the district centre
-and the centre head decides with reasons; (2) the coordinator refers to a partner, previews the
+— the form says the consents on file do not cover the office, the coordinator records them on
+the case page — and the centre head decides with reasons; (2) the coordinator refers to a partner, previews the
 packet and sends; the partner accepts, starts and completes with an outcome, which the
 coordinator then sees on the case page."""
 
@@ -34,11 +35,34 @@ def case(world):
     return case
 
 
+def record_office_consent(page, subject, guardian=None):
+    """The case page's consent form: a consent that covers sharing with the district office."""
+    consents = page.locator("#consents")
+    consents.locator("summary", has_text="동의 기록하기").click()
+    consents.get_by_label("동의 주체").select_option(label=subject)
+    if guardian:
+        consents.get_by_label("보호자 이름").fill(guardian[0])
+        consents.get_by_label("관계", exact=True).fill(guardian[1])
+    consents.locator("label", has_text="교육지원청 정보 제공").click()
+    consents.get_by_label("동의 방법").select_option(label="서면")
+    consents.get_by_role("button", name="동의 기록", exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+
 def test_escalation_and_decision(transactional_db, world, case, live_server, sign_in_as):
     coordinator = sign_in_as("coordinator")
     coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
     coordinator.get_by_role("link", name="교육지원청에 지원 요청").click()
     assert coordinator.locator("#id_kind_1").is_checked()  # the escalation is preselected
+    # The consents on file cover partners only; the form says what is missing and where to go.
+    status = coordinator.locator("#consent-status")
+    assert "'교육지원청 정보 제공' 목적이 담긴 동의가 더 필요합니다" in status.inner_text()
+    status.get_by_role("link", name="사례 화면에서 동의 기록하기").click()
+    coordinator.wait_for_load_state("networkidle")
+    record_office_consent(coordinator, "학생")
+    record_office_consent(coordinator, "보호자", guardian=("한보호", "모"))
+    coordinator.get_by_role("link", name="교육지원청에 지원 요청").click()
+    assert "근거 동의" in coordinator.locator("#consent-status").inner_text()
     coordinator.locator("#id_reason").fill("정서 위기가 깊어 학교 지원만으로는 부족합니다.")
     coordinator.get_by_role("button", name="미리 보기").click()
     coordinator.get_by_text("받는 기관이 보게 될 내용").wait_for()
@@ -58,6 +82,8 @@ def test_escalation_and_decision(transactional_db, world, case, live_server, sig
     centre.screenshot(path=str(SHOTS / "escalation-decided.png"), full_page=True)
     case = Case.objects.get(pk=case.pk)
     assert case.lead == world.nambu and case.status == "selected"
+    referral.refresh_from_db()
+    assert "share_with_office" in referral.consent.purposes
 
     coordinator.goto(f"{live_server.url}/casework/notifications/")
     assert "의뢰를 수락했습니다" in coordinator.locator("main").inner_text()

@@ -104,17 +104,44 @@ def test_partner_referral_over_the_api_closes_the_loop(net, case):
 
 def test_escalation_and_decision_over_the_api(net, case):
     coordinator, centre = api(net, "coordinator"), api(net, "centrehead")
+    body = {
+        "case": str(case.pk),
+        "kind": "escalation",
+        "to_organization": str(net.nambu.pk),
+        "reason": "학교 내 지원 한계",
+    }
+    # The consents on file cover partners only: an escalation needs them for the office too.
+    refused = coordinator.post("/api/v1/referrals/", body, format="json")
+    assert refused.status_code == 409 and "교육지원청 정보 제공" in refused.json()["detail"]
+    english = coordinator.post(
+        "/api/v1/referrals/", body, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["detail"]
+    assert english.startswith("To share information with 서울특별시남부교육지원청")
+    assert "'Sharing with the district office'" in english
+    consents = {}
+    for subject, extra in (
+        ("student", {}),
+        ("guardian", {"guardian_name": "박보호", "relation": "부"}),
+    ):
+        answer = coordinator.post(
+            f"/api/v1/cases/{case.pk}/consents/",
+            {
+                "subject": subject,
+                "purposes": ["support", "share_with_office"],
+                "recipients": [],
+                "method": "written",
+                "given_on": TODAY().isoformat(),
+                **extra,
+            },
+            format="json",
+        )
+        assert answer.status_code == 201, answer.json()
+        consents[subject] = answer.json()["id"]
     created = coordinator.post(
-        "/api/v1/referrals/",
-        {
-            "case": str(case.pk),
-            "kind": "escalation",
-            "to_organization": str(net.nambu.pk),
-            "reason": "학교 내 지원 한계",
-        },
-        format="json",
+        "/api/v1/referrals/", {**body, "consent": consents["student"]}, format="json"
     )
     assert created.status_code == 201, created.json()
+    assert created.json()["consent"] == consents["student"]  # the consent the sender chose
     rid = created.json()["id"]
     coordinator.post(f"/api/v1/referrals/{rid}/send/")
     assert api(net, "casemanager2").get(f"/api/v1/referrals/{rid}/").status_code == 404
@@ -155,6 +182,25 @@ def test_status_codes(net, case):
     assert coordinator.get("/api/v1/referrals/?box=elsewhere").status_code == 400
     stale = api(net, "partner").post(f"{path}/accept/", {"version": 99})
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
+
+
+def test_complete_answers_409_until_the_support_started(net, case):
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    partner, path = api(net, "partner"), f"/api/v1/referrals/{referral.pk}"
+    assert partner.post(f"{path}/accept/").json()["status"] == "accepted"
+    early = partner.post(f"{path}/complete/", {"outcome": "바로 완료"})
+    assert early.status_code == 409 and early.json()["code"] == "guard"
+    assert partner.post(f"{path}/start/").json()["status"] == "in_progress"
+    done = partner.post(f"{path}/complete/", {"outcome": "5회 상담"})
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+
+
+def test_vice_principal_may_not_cancel_over_the_api(net, case):
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    path = f"/api/v1/referrals/{referral.pk}"
+    vice = api(net, "vice")
+    assert vice.get(f"{path}/").json()["side"] == "sender"
+    assert vice.post(f"{path}/cancel/", {"reason": "x"}).status_code == 403
 
 
 def test_overdue_filter(net, case):
@@ -199,6 +245,19 @@ def test_transfer_over_the_api(net, case):
         net.other_school.pk
     )
     assert newcomer.get(f"/api/v1/referrals/{referral.pk}/").json()["side"] == "sender"
+    # The open referral now has the new school as its sending side.
+    outbox = newcomer.get("/api/v1/referrals/?box=outbox").json()["results"]
+    assert [r["id"] for r in outbox] == [str(referral.pk)]
+    assert outbox[0]["from_organization"]["id"] == str(net.other_school.pk)
+    posted = newcomer.post(f"/api/v1/referrals/{referral.pk}/messages/", {"body": "새 학교입니다"})
+    assert posted.status_code == 201
+    cancelled = newcomer.post(f"/api/v1/referrals/{referral.pk}/cancel/", {"reason": "다시 연계"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    closed = newcomer.post(
+        f"/api/v1/cases/{case.pk}/transition/",
+        {"to": "closed", "closure_reason": "no_longer_needed", "reason": "새 학교에서 지원"},
+    )
+    assert closed.status_code == 200, closed.json()
 
 
 @pytest.mark.parametrize("size", [2, 8])
@@ -216,3 +275,64 @@ def test_referral_lists_have_bounded_queries(net, django_assert_max_num_queries,
         with django_assert_max_num_queries(14):
             answer = client.get(f"/api/v1/referrals/?box={box}")
         assert answer.json()["count"] == size
+
+
+def test_transfer_claim_over_the_api_leaks_nothing(net, case):
+    case.student.neis_id = "N-2026-0007"
+    case.student.save()
+    newcomer, old = api(net, "coordinator2"), api(net, "coordinator")
+
+    def claim(**named):
+        student = {
+            "neis_id": case.student.neis_id,
+            "name": case.student.name,
+            "birth_date": case.student.birth_date.isoformat(),
+            **named,
+        }
+        return newcomer.post(
+            "/api/v1/transfers/", {"claim": student, "reason": "전학 옴"}, format="json"
+        )
+
+    matched, unmatched = claim(), claim(name="다른이름")
+    assert matched.status_code == unmatched.status_code == 202
+    shape = {k: v for k, v in matched.json().items() if k not in ("id", "name", "claimed_at")}
+    other = {k: v for k, v in unmatched.json().items() if k not in ("id", "name", "claimed_at")}
+    assert shape == other  # the same answer, case or no case
+    assert shape["status"] == "pending" and shape["case"] is None and shape["side"] == "claimant"
+    assert newcomer.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert (
+        newcomer.post("/api/v1/transfers/", {"claim": {}, "reason": "r"}, format="json").status_code
+        == 400
+    )
+    assert (
+        api(net, "teacher")
+        .post(
+            "/api/v1/transfers/",
+            {"claim": {"neis_id": "x", "name": "y", "birth_date": "2016-01-01"}, "reason": "r"},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
+
+    listed = old.get("/api/v1/transfers/claims/").json()["results"]
+    assert [c["id"] for c in listed] == [matched.json()["id"]]
+    assert listed[0]["side"] == "old_school" and listed[0]["case"]["id"] == str(case.pk)
+    cid = matched.json()["id"]
+    assert newcomer.post(f"/api/v1/transfers/claims/{cid}/confirm/").status_code == 403
+    assert (
+        newcomer.post(f"/api/v1/transfers/claims/{unmatched.json()['id']}/confirm/").status_code
+        == 403
+    )
+    assert (
+        api(net, "casemanager2").post(f"/api/v1/transfers/claims/{cid}/confirm/").status_code == 404
+    )
+    confirmed = old.post(f"/api/v1/transfers/claims/{cid}/confirm/")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    mine = {c["id"]: c for c in newcomer.get("/api/v1/transfers/claims/").json()["results"]}
+    assert mine[cid]["status"] == "confirmed" and mine[cid]["case"]["id"] == str(case.pk)
+    assert newcomer.get(f"/api/v1/cases/{case.pk}/").json()["owner"]["id"] == str(
+        net.other_school.pk
+    )
+    assert old.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert old.get("/api/v1/transfers/claims/").json()["count"] == 0

@@ -2,6 +2,7 @@
 page with a preview, the partner works the inbox, the centre head decides, consent withdrawal
 and transfers from the case page."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -59,6 +60,8 @@ def form_data(net, **extra):
 
 
 def test_coordinator_refers_with_a_preview_then_sends(client, net, case):
+    mental = ServiceFactory(organization=net.other_partner_org, name="정신건강 상담")
+    mental.boroughs.add(net.borough)
     as_user(client, net, "coordinator")
     page = client.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
     assert reverse("casework:referral_new", args=[case.pk]) in page
@@ -86,6 +89,63 @@ def test_coordinator_refers_with_a_preview_then_sends(client, net, case):
         "grade",
         "reason",
     }
+
+
+def directory_values(html):
+    return set(re.findall(r'name="target" id="[^"]+" value="([^"]+)"', html))
+
+
+def test_directory_filters_organisations_and_services_by_the_same_domains(client, net, case):
+    health = ServiceFactory(
+        organization=net.other_partner_org, name="건강 검진", domains=["health"]
+    )
+    health.boroughs.add(net.borough)
+    youth, mental = net.partner_org.pk, net.other_partner_org.pk
+    as_user(client, net, "coordinator")
+    url = reverse("casework:referral_new", args=[case.pk])
+    counselling = directory_values(
+        client.get(url, {"requested_domains": "counselling"}).content.decode()
+    )
+    assert counselling == {f"svc:{net.service.pk}", f"org:{youth}"}
+    found = directory_values(client.get(url, {"requested_domains": "health"}).content.decode())
+    assert found == {f"svc:{health.pk}", f"org:{mental}"}
+    # No domain chosen (the case has none): every partner serving the borough, and its services.
+    everything = directory_values(client.get(url).content.decode())
+    assert everything == {
+        f"svc:{net.service.pk}",
+        f"svc:{health.pk}",
+        f"org:{youth}",
+        f"org:{mental}",
+    }
+
+
+def ticked(html):
+    return set(re.findall(r'name="shared_fields" value="([a-z_]+)"[^>]*checked', html))
+
+
+def test_default_fields_are_those_the_chosen_receivers_agreement_allows(client, net, case):
+    net.agreement.allowed_fields = ["student_name", "grade", "reason", "benefit_status"]
+    net.agreement.save()
+    as_user(client, net, "coordinator")
+    url = reverse("casework:referral_new", args=[case.pk])
+    chosen = client.get(url, {"target": f"svc:{net.service.pk}"}).content.decode()
+    assert ticked(chosen) == {"student_name", "grade", "reason"}  # never the sensitive one
+    assert "금천구청소년상담복지센터이(가) 받을 수 있는" in chosen
+    # An escalation goes to the district office, which may get every non-sensitive field.
+    office = client.get(url, {"kind": "escalation"}).content.decode()
+    assert ticked(office) == set(NON_SENSITIVE)
+    # Ticking beyond the agreement: the refusal names the partner and the fields.
+    answer = client.post(
+        url,
+        {
+            **form_data(net, shared_fields=["student_name", "guardian_contact", "sex"]),
+            "intent": "preview",
+        },
+    ).content.decode()
+    assert (
+        "금천구청소년상담복지센터과(와)의 정보공유 협약이 허용하지 않는 항목입니다: "
+        "보호자 연락처, 성별. 이 항목을 빼고 보내세요."
+    ) in answer
 
 
 def test_refused_referral_keeps_the_form_and_says_why(client, net, case):
@@ -137,18 +197,42 @@ def test_partner_works_the_inbox_and_closes_the_loop(client, net, case):
 
 def test_centre_head_decides_an_escalation_with_reasons(client, net, case):
     as_user(client, net, "coordinator")
-    client.post(
-        reverse("casework:referral_new", args=[case.pk]),
-        {
-            "kind": "escalation",
-            "reason": "학교 지원 한계",
-            "shared_fields": ["student_name", "grade", "reason"],
-            "legal_basis": "consent",
-            "urgency": "high",
-            "intent": "send",
-        },
-    )
+    url = reverse("casework:referral_new", args=[case.pk])
+    escalate = {
+        "kind": "escalation",
+        "reason": "학교 지원 한계",
+        "shared_fields": ["student_name", "grade", "reason"],
+        "legal_basis": "consent",
+        "urgency": "high",
+        "intent": "send",
+    }
+    # The consents on file cover partners, not the office: the form says so and where to record.
+    page = client.get(url, {"kind": "escalation"}).content.decode()
+    assert "'교육지원청 정보 제공' 목적이 담긴 동의가 더 필요합니다" in page
+    assert f"/casework/cases/{case.pk}/#consents" in page
+    refused = client.post(url, escalate).content.decode()
+    assert "교육지원청 정보 제공" in refused and "사례 화면의 동의 칸에서 기록하세요" in refused
+    assert not Referral.objects.exists()
+    for subject, extra in (
+        ("student", {}),
+        ("guardian", {"guardian_name": "윤보호", "relation": "모"}),
+    ):
+        client.post(
+            reverse("casework:case_action", args=[case.pk, "consent"]),
+            {
+                "subject": subject,
+                "purposes": ["support", "share_with_office"],
+                "method": "written",
+                "given_on": timezone.localdate().isoformat(),
+                **extra,
+            },
+        )
+    page = client.get(url, {"kind": "escalation"}).content.decode()
+    assert "서울특별시남부교육지원청에 보내는 근거 동의" in page
+    client.post(url, escalate)
     referral = Referral.objects.get(kind="escalation")
+    assert referral.consent.subject == "guardian"
+    assert "share_with_office" in referral.consent.purposes
     assert referral.to_organization == net.nambu and referral.status == "sent"
     as_user(client, net, "casemanager")
     page = client.get(reverse("casework:referral_detail", args=[referral.pk])).content.decode()
@@ -163,6 +247,67 @@ def test_centre_head_decides_an_escalation_with_reasons(client, net, case):
     referral.refresh_from_db()
     case.refresh_from_db()
     assert referral.status == "accepted" and case.lead == net.nambu
+
+
+def test_reading_the_referral_page_never_opens_it(client, net, case):
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    rows = referral.history.count()
+    as_user(client, net, "partner")
+    for _ in range(2):
+        page = client.get(reverse("casework:referral_detail", args=[referral.pk]))
+        assert page.status_code == 200 and "접수" in page.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == "sent" and referral.received_at is None
+    assert referral.history.count() == rows
+
+
+def test_completion_form_only_once_the_support_started(client, net, case):
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    referral = wf.accept_referral(referral, by=net["partner"])
+    as_user(client, net, "partner")
+    detail = reverse("casework:referral_detail", args=[referral.pk])
+    complete = reverse("casework:referral_action", args=[referral.pk, "complete"])
+    html = client.get(detail).content.decode()
+    assert complete not in html and "지원 시작" in html
+    refused = client.post(complete, {"text": "바로 끝냄"}, follow=True).content.decode()
+    assert "지원을 시작한 의뢰만 완료할 수 있습니다" in refused
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+    wf.start_referral(referral, by=net["partner"])
+    assert complete in client.get(detail).content.decode()
+
+
+def test_forms_only_for_those_who_may_use_them(client, net, case):
+    """The vice-principal follows the school's referrals but does not cancel them; a lead
+    office's case manager manages the case but does not move it between schools."""
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    cancel = reverse("casework:referral_action", args=[referral.pk, "cancel"])
+    detail = reverse("casework:referral_detail", args=[referral.pk])
+    as_user(client, net, "vice")
+    assert cancel not in client.get(detail).content.decode()
+    assert client.post(cancel, {"text": "x"}).status_code == 403  # the workflow agrees
+    for username in ("coordinator", "principal"):
+        as_user(client, net, username)
+        assert cancel in client.get(detail).content.decode(), username
+
+    consent(net, case, "student", purposes=("share_with_office",))
+    consent(net, case, "guardian", purposes=("share_with_office",))
+    escalated = wf.send_referral(
+        wf.create_referral(
+            case, by=net["coordinator"], kind="escalation", to_organization=net.nambu, reason="r"
+        ),
+        by=net["coordinator"],
+    )
+    wf.accept_referral(escalated, by=net["centrehead"], reasons="다기관 협력 필요")
+    request_url = reverse("casework:transfer_request", args=[case.pk])
+    as_user(client, net, "casemanager")
+    page = client.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
+    assert "협력기관에 의뢰하기" in page and request_url not in page
+    assert client.post(request_url, {"to_school": "S0003", "reason": "r"}).status_code == 403
+    as_user(client, net, "coordinator")
+    assert (
+        request_url in client.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
+    )
 
 
 def test_consent_withdrawal_from_the_case_page(client, net, case):
@@ -195,6 +340,34 @@ def test_transfer_from_the_case_page(client, net, case):
     assert client.get(reverse("casework:case_detail", args=[case.pk])).status_code == 404
 
 
+def test_new_school_works_the_handed_over_referrals(client, net, case):
+    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    transfer = Transfer.objects.create(
+        case=case,
+        from_school=net.school,
+        to_school=net.other_school,
+        reason="r",
+        requested_by=net["coordinator"],
+    )
+    as_user(client, net, "coordinator2")
+    client.post(reverse("casework:transfer_action", args=[transfer.pk, "accept"]))
+    outbox = client.get(reverse("casework:referral_list"), {"box": "outbox"}).content.decode()
+    assert referral.number in outbox
+    detail = client.get(reverse("casework:referral_detail", args=[referral.pk])).content.decode()
+    assert reverse("casework:referral_action", args=[referral.pk, "cancel"]) in detail
+    client.post(
+        reverse("casework:referral_action", args=[referral.pk, "message"]),
+        {"body": "새 학교 담당자입니다"},
+    )
+    client.post(
+        reverse("casework:referral_action", args=[referral.pk, "cancel"]), {"text": "새로 연계"}
+    )
+    referral.refresh_from_db()
+    assert (
+        referral.status == "cancelled" and referral.messages.get().organization == net.other_school
+    )
+
+
 @pytest.mark.parametrize("size", [2, 8])
 def test_referral_pages_have_bounded_queries(client, net, django_assert_max_num_queries, size):
     last = None
@@ -214,3 +387,44 @@ def test_referral_pages_have_bounded_queries(client, net, django_assert_max_num_
         ):
             with django_assert_max_num_queries(30):
                 assert client.get(url).status_code == 200
+
+
+def test_new_school_claims_and_the_old_school_confirms(client, net, case):
+    case.student.neis_id = "N-2026-0042"
+    case.student.save()
+    as_user(client, net, "coordinator2")
+    listing = client.get(reverse("casework:transfer_list")).content.decode()
+    assert (
+        "전학 온 학생의 사례 이관 요청" in listing and reverse("casework:transfer_claim") in listing
+    )
+    answers = []
+    for name in ("윤바다", "윤바닥"):  # the second names nobody
+        answer = client.post(
+            reverse("casework:transfer_claim"),
+            {
+                "neis_id": "N-2026-0042",
+                "student_name": name,
+                "birth_date": case.student.birth_date.isoformat(),
+                "reason": "3월에 전학 왔습니다",
+            },
+            follow=True,
+        ).content.decode()
+        answers.append(answer.replace(name, "*"))
+    for answer in answers:  # the same answer, case or no case
+        assert "이관 확인 요청을 기록했습니다" in answer
+        assert case.number not in answer and net.school.name not in answer
+    assert answers[1].count("확인 대기") == 2  # both claims, alike
+    # The teacher, not a coordinator, may not claim.
+    as_user(client, net, "teacher")
+    assert client.post(reverse("casework:transfer_claim"), {}).status_code == 403
+
+    as_user(client, net, "coordinator")
+    received = client.get(reverse("casework:transfer_list")).content.decode()
+    assert "전학 간 학교의 이관 확인 요청" in received and case.number in received
+    made = case.transfer_claims.get()
+    client.post(reverse("casework:transfer_claim_action", args=[made.pk, "confirm"]))
+    case.refresh_from_db()
+    assert case.owner == net.other_school
+    as_user(client, net, "coordinator2")
+    listing = client.get(reverse("casework:transfer_list")).content.decode()
+    assert "이관 완료" in listing and reverse("casework:case_detail", args=[case.pk]) in listing
