@@ -1,0 +1,49 @@
+"""The district centre's dashboard: what waits for a decision, what is overdue, what the office
+leads and what it referred on."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import Referral
+from casework.workflows import intake
+from casework.workflows import referrals as wf
+from tests.casework.test_referrals import escalation, office_consents
+from tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def escalated_case(world, name):
+    case = intake.open_case(
+        by=world["coordinator"],
+        student=StudentFactory(school=world.school, name=name),
+        difficulties=["psychological"],
+    )
+    office_consents(world, case)
+    return case, wf.send_referral(escalation(world, case), by=world["coordinator"])
+
+
+def test_dashboard_counts_decisions_overdue_and_led_cases(client, world):
+    _case, waiting = escalated_case(world, "가온")
+    _case, late = escalated_case(world, "나래")
+    Referral.objects.filter(pk=late.pk).update(respond_by=timezone.localdate() - timedelta(days=2))
+    led_case, accepted = escalated_case(world, "다솜")
+    wf.accept_referral(accepted, by=world["centrehead"], reasons="학교 차원을 넘는 지원 필요")
+
+    client.force_login(world["centrehead"])
+    answer = client.get(reverse("casework:district_dashboard"))
+    assert answer.status_code == 200
+    context = answer.context
+    assert context["office"] == world.nambu
+    assert context["awaiting"] == 2 and context["overdue"] == 1
+    assert {s.value: n for s, n in context["escalations"]}["accepted"] == 1
+    assert context["open_led"] == 1
+    assert [row["owner__name"] for row in context["by_school"]] == [world.school.name]
+    assert [r.pk for r in context["waiting"]] == [late.pk, waiting.pk]  # the oldest deadline first
+    assert led_case.pk not in {r.case_id for r in context["waiting"]}
+
+    client.force_login(world["coordinator"])  # a school's staff have no dashboard
+    assert client.get(reverse("casework:district_dashboard")).status_code == 403
