@@ -30,6 +30,26 @@ from .models import (
 # Who sees a school's concerns: the coordinator triages; the heads oversee.
 CONCERN_OVERSEERS = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
 
+# What a list row shows of each related record. A page of 50 rows loads its relations with the
+# rows (select_related) but only these columns: building every column of five related records
+# per row cost more than the query itself. A list that shows more adds it here; showing a
+# column not loaded would cost a query per row, which tests/test_hot_paths.py would catch.
+REF_COLUMNS = {
+    "organization": ("id", "code", "name"),
+    "user": ("id", "name", "username"),
+    "service": ("id", "name"),
+    "student": ("id", "name", "grade", "class_no", "number"),
+    "case": ("id", "number", "student"),
+}
+
+
+def list_rows(rows: QuerySet, **related: str) -> QuerySet:
+    """`rows` with the relations named (path=REF_COLUMNS kind), each loaded with the row's own
+    columns and only its REF_COLUMNS."""
+    own = [f.name for f in rows.model._meta.concrete_fields]
+    refs = [f"{path}__{column}" for path, kind in related.items() for column in REF_COLUMNS[kind]]
+    return rows.select_related(*related).only(*own, *refs)
+
 
 def case_list(
     user: User,
@@ -41,7 +61,13 @@ def case_list(
     school=None,
     mine: bool = False,
 ) -> QuerySet[Case]:
-    cases = access.visible_cases(user).select_related("student", "owner", "lead", "coordinator")
+    cases = list_rows(
+        access.visible_cases(user),
+        student="student",
+        owner="organization",
+        lead="organization",
+        coordinator="user",
+    )
     if status:
         cases = cases.filter(status__in=status.split(","))
     if risk_level:

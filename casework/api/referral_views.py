@@ -8,7 +8,7 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework import access, deadlines
+from casework import access, deadlines, selectors
 from casework.models import Consent, Referral, ReferralMessage, Transfer, TransferClaim
 from casework.models.referrals import AWAITING_RESPONSE
 from casework.workflows import records, transfers
@@ -80,7 +80,15 @@ def filter_referrals(request):
     ordering = params.get("ordering") or "-created_at"
     if ordering.lstrip("-") not in ("created_at", "respond_by", "sent_at", "status"):
         raise exceptions.ValidationError({"ordering": [_("정렬할 수 없는 항목입니다.")]})
-    return rows.select_related(*REFERRAL_RELATED).order_by(ordering, "-pk")
+    return selectors.list_rows(
+        rows,
+        case="case",
+        from_organization="organization",
+        to_organization="organization",
+        service="service",
+        assignee="user",
+        created_by="user",
+    ).order_by(ordering, "-pk")
 
 
 class ReferralListCreate(generics.GenericAPIView):

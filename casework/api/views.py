@@ -237,13 +237,8 @@ class ConcernTriage(APIView):
 
 
 def with_team(cases):
-    return cases.prefetch_related(
-        Prefetch(
-            "members",
-            queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
-            to_attr="active_members",
-        )
-    )
+    members = selectors.list_rows(CaseMember.objects.filter(removed_at__isnull=True), user="user")
+    return cases.prefetch_related(Prefetch("members", queryset=members, to_attr="active_members"))
 
 
 class CaseListCreate(generics.GenericAPIView):

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import access, deadlines, packets
+from casework import access, deadlines, packets, selectors
 from casework.forms import KrdsForm, MessageForm, ReferralDecisionForm, ReferralForm
 from casework.models import Case, Consent, Referral, ReferralStatus
 from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
@@ -280,7 +280,17 @@ def referral_list(request):
         rows, total = access.sent_referrals(request.user).filter(shown), None
         overdue_count = inbox.filter(late).count()
     page = SlimPaginator(
-        rows.select_related(*RELATED).order_by("-created_at", "-pk"), PAGE_SIZE, count=total
+        selectors.list_rows(
+            rows,
+            case="case",
+            case__student="student",
+            from_organization="organization",
+            to_organization="organization",
+            service="service",
+            assignee="user",
+        ).order_by("-created_at", "-pk"),
+        PAGE_SIZE,
+        count=total,
     ).get_page(request.GET.get("page"))
     full = set(
         access.visible_cases(request.user)
