@@ -25,30 +25,31 @@ from casework.models import (
     SupportPlan,
     Transfer,
 )
+from partners.api.representation import FastModelSerializer
 from partners.choices import Domain
 from partners.models import Organization, Service, User
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(FastModelSerializer):
     class Meta:
         model = User
         fields = ["id", "name"]
 
 
-class OrgRefSerializer(serializers.ModelSerializer):
+class OrgRefSerializer(FastModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "code", "name"]
 
 
-class GuardianSerializer(serializers.ModelSerializer):
+class GuardianSerializer(FastModelSerializer):
     class Meta:
         model = Guardian
         fields = ["id", "name", "relation", "phone"]
         read_only_fields = ["id"]
 
 
-class RosterStudentSerializer(serializers.ModelSerializer):
+class RosterStudentSerializer(FastModelSerializer):
     """What a teacher sees of the roster: name, grade, class and number only."""
 
     class Meta:
@@ -56,7 +57,7 @@ class RosterStudentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "grade", "class_no", "number"]
 
 
-class StudentSerializer(serializers.ModelSerializer):
+class StudentSerializer(FastModelSerializer):
     school = OrgRefSerializer(read_only=True)
     guardians = GuardianSerializer(many=True, required=False)
     home_borough = serializers.SlugRelatedField(
@@ -91,13 +92,13 @@ class StudentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "school", "enrolment_status"]
 
 
-class StudentRefSerializer(serializers.ModelSerializer):
+class StudentRefSerializer(FastModelSerializer):
     class Meta:
         model = Student
         fields = ["id", "name", "grade", "class_no", "number"]
 
 
-class ConcernSerializer(serializers.ModelSerializer):
+class ConcernSerializer(FastModelSerializer):
     student = StudentRefSerializer(read_only=True)
     raised_by = UserRefSerializer(read_only=True)
 
@@ -132,7 +133,7 @@ class TriageSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TeamMemberSerializer(serializers.ModelSerializer):
+class TeamMemberSerializer(FastModelSerializer):
     user = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -140,7 +141,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
         fields = ["user", "role", "added_at"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(FastModelSerializer):
     student = StudentRefSerializer(read_only=True)
     owner = OrgRefSerializer(read_only=True)
     lead = OrgRefSerializer(read_only=True)
@@ -222,7 +223,7 @@ class TeamAddSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(FastModelSerializer):
     author = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -241,7 +242,7 @@ class NoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"occurred_at": {"required": False}, "amends": {"required": False}}
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(FastModelSerializer):
     assessed_by = UserRefSerializer(read_only=True)
     level_label = serializers.SerializerMethodField()
 
@@ -263,7 +264,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return instruments.level_label(assessment.instrument, assessment.level)
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(FastModelSerializer):
     valid = serializers.SerializerMethodField()
 
     class Meta:
@@ -293,14 +294,14 @@ class ConsentSerializer(serializers.ModelSerializer):
         return consent.is_valid()
 
 
-class ServiceLogSerializer(serializers.ModelSerializer):
+class ServiceLogSerializer(FastModelSerializer):
     class Meta:
         model = ServiceLog
         fields = ["id", "occurred_on", "duration_minutes", "attended", "note", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
-class InterventionSerializer(serializers.ModelSerializer):
+class InterventionSerializer(FastModelSerializer):
     logs = ServiceLogSerializer(many=True, read_only=True)
 
     class Meta:
@@ -323,7 +324,7 @@ class InterventionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "referral", "logs"]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(FastModelSerializer):
     interventions = InterventionSerializer(many=True, read_only=True)
     approved_by = UserRefSerializer(read_only=True)
 
@@ -374,13 +375,13 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(FastModelSerializer):
     class Meta:
         model = Decision
         fields = ["id", "case", "decision", "reasons", "decided_at"]
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(FastModelSerializer):
     decisions = serializers.SerializerMethodField()
     attendees = UserRefSerializer(many=True, read_only=True)
 
@@ -421,7 +422,7 @@ class MeetingCreateSerializer(serializers.Serializer):
     decisions = DecisionInputSerializer(many=True, required=False, default=list)
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(FastModelSerializer):
     # In the request's language (Accept-Language), whoever wrote the notification.
     title = serializers.CharField(source="display_title", read_only=True)
     body = serializers.CharField(source="display_body", read_only=True)
@@ -478,19 +479,19 @@ class ImportUploadSerializer(serializers.Serializer):
 # --- Referrals, transfers (DESIGN.md §4) ------------------------------------------------------
 
 
-class ServiceRefSerializer(serializers.ModelSerializer):
+class ServiceRefSerializer(FastModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name"]
 
 
-class CaseRefSerializer(serializers.ModelSerializer):
+class CaseRefSerializer(FastModelSerializer):
     class Meta:
         model = Case
         fields = ["id", "number"]
 
 
-class ReferralMessageSerializer(serializers.ModelSerializer):
+class ReferralMessageSerializer(FastModelSerializer):
     author = UserRefSerializer(read_only=True)
     organization = OrgRefSerializer(read_only=True)
 
@@ -541,7 +542,7 @@ SENDER_ONLY_FIELDS = [
 ]
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(FastModelSerializer):
     """The sending side's view: everything, including the live case link."""
 
     from_organization = OrgRefSerializer(read_only=True)
@@ -620,7 +621,7 @@ class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField()
 
 
-class TransferSerializer(serializers.ModelSerializer):
+class TransferSerializer(FastModelSerializer):
     case = CaseRefSerializer(read_only=True)
     student = serializers.SerializerMethodField()
     from_school = OrgRefSerializer(read_only=True)
