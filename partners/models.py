@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .catalogue import field_codes, sensitive_field_codes
 from .choices import (
@@ -24,6 +23,7 @@ from .choices import (
     Role,
     SchoolLevel,
 )
+from .history import HistoricalRecords
 
 
 def today() -> date:

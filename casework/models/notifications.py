@@ -9,7 +9,8 @@ from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from partners.history import HistoricalRecords
 
 from .cases import CaseStatus, Concern
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from partners.history import HistoricalRecords
 from partners.models import Organization, Service
 
 from ..choices import Domain, SupportType

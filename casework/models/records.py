@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from partners.history import HistoricalRecords
 
 from ..choices import ConsentMethod, ConsentSubject
 from .cases import Case

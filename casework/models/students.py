@@ -3,9 +3,9 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from partners.choices import OrganizationKind
+from partners.history import HistoricalRecords
 from partners.models import Organization
 
 from ..choices import Sex
