@@ -253,13 +253,16 @@ def test_mark_all_read_keeps_history(client, world):
     assert changes.count() == 2 and {h.history_user for h in changes} == {world["teacher"]}
 
 
-def test_needs_checklist_speaks_the_pages_language(client, world, case):
+def test_case_page_forms_speak_the_pages_language(client, world, case):
     as_user(client, world, "coordinator")
     url = reverse("casework:case_detail", args=[case.pk])
     korean = client.get(url).content.decode()
     assert "수업 중 집중을 유지하기 어렵다" in korean and "거의 항상" in korean
+    assert "동의 주체" in korean and "공개 범위" in korean
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     english = client.get(url).content.decode()
-    # the checklist is rendered once per language and kept: English never gets the Korean copy
+    # the checklist and the unfilled forms are rendered once per language and kept: English
+    # never gets the Korean copy
     assert "Finds it hard to stay focused in class" in english and "Almost always" in english
-    assert "수업 중 집중을 유지하기 어렵다" not in english
+    assert "Consent given by" in english and "Visibility" in english
+    assert "수업 중 집중을 유지하기 어렵다" not in english and "동의 주체" not in english
