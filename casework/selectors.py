@@ -155,11 +155,13 @@ def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
         access.current_memberships(user).filter(role=Role.COORDINATOR).values("organization_id")
     )
     new_concerns = list(
-        Concern.objects.filter(status=Concern.Status.OPEN, school_id__in=triage_schools)
-        .select_related("student", "raised_by")
-        .order_by("-urgency", "created_at")[:limit]
+        list_rows(
+            Concern.objects.filter(status=Concern.Status.OPEN, school_id__in=triage_schools),
+            student="student",
+            raised_by="user",
+        ).order_by("-urgency", "created_at")[:limit]
     )
-    manageable = access.visible_cases(user, access.MANAGE_CASE).select_related("student")
+    manageable = list_rows(access.visible_cases(user, access.MANAGE_CASE), student="student")
     consents_missing = list(
         manageable.filter(status=CaseStatus.SELECTED)
         .annotate(
@@ -179,10 +181,13 @@ def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
     involved = access.visible_cases(user, access.MANAGE_CASE).filter(pk=OuterRef("case_id"))
     approvable = access.visible_cases(user, access.APPROVE_PLAN).filter(pk=OuterRef("case_id"))
     awaiting = list(
-        SupportPlan.objects.filter(status=SupportPlan.Status.SUBMITTED)
-        .filter(Q(Exists(involved)) | Q(Exists(approvable)))
-        .select_related("case", "case__student")
-        .order_by("submitted_at")[:limit]
+        list_rows(
+            SupportPlan.objects.filter(status=SupportPlan.Status.SUBMITTED).filter(
+                Q(Exists(involved)) | Q(Exists(approvable))
+            ),
+            case="case",
+            case__student="student",
+        ).order_by("submitted_at")[:limit]
     )
     return WorkQueue(new_concerns, consents_missing, awaiting, reviews_due)
 
