@@ -5,11 +5,16 @@ PostgreSQL join every row the user may see before it sorts and keeps 25. Here th
 limit run on the list's own query without its select_related joins, and a second, simple query
 loads those few rows by primary key with everything the page shows. Filters stay in the first
 query, so the second can only return rows the first one chose.
+
+The first query also counts the rows (`COUNT(*) OVER ()`): it has to find and sort all of them
+anyway, so the paginator needs no COUNT of its own unless the page asked for is past the end.
 """
 
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.core.paginator import Page, PageNotAnInteger, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.db.models.query import ModelIterable
+
+TOTAL = "slim_paginator_total"
 
 
 def load_in_order(rows: QuerySet, ids: list) -> list:
@@ -33,14 +38,42 @@ class SlimPaginator(Paginator):
         """`count`: the number of rows when the caller has it already (counted together with
         something else it needed), which spares the paginator its own COUNT."""
         super().__init__(object_list, per_page, *args, **kwargs)
+        self._ids: dict[int, list] = {}
         if count is not None:
             self.__dict__["count"] = count
 
+    def _slim(self) -> bool:
+        rows = self.object_list
+        return isinstance(rows, QuerySet) and rows._iterable_class is ModelIterable
+
+    def _page_ids(self, number: int) -> list:
+        """The ids of page `number`, learning the count from the same query when it has rows."""
+        if number not in self._ids:
+            bottom = (number - 1) * self.per_page
+            top = bottom + self.per_page
+            if "count" in self.__dict__:
+                ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            else:
+                counted = self.object_list.annotate(**{TOTAL: Window(Count("pk"))})
+                rows = list(counted.values_list("pk", TOTAL)[bottom:top])
+                ids = [pk for pk, _total in rows]
+                if rows:
+                    self.__dict__["count"] = rows[0][1]
+            self._ids[number] = ids
+        return self._ids[number]
+
+    def validate_number(self, number):
+        if self._slim() and "count" not in self.__dict__:
+            try:
+                wanted = int(number)
+            except (TypeError, ValueError):
+                raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+            if wanted >= 1:
+                self._page_ids(wanted)  # counts the rows too, unless the page is past the end
+        return super().validate_number(number)
+
     def page(self, number) -> Page:
         page = super().page(number)
-        rows = self.object_list
-        if isinstance(rows, QuerySet) and rows._iterable_class is ModelIterable:
-            bottom = (page.number - 1) * self.per_page
-            ids = list(rows.values_list("pk", flat=True)[bottom : bottom + self.per_page])
-            page.object_list = load_in_order(rows, ids)
+        if self._slim():
+            page.object_list = load_in_order(self.object_list, self._page_ids(page.number))
         return page

@@ -22,7 +22,7 @@ def test_pages_keep_the_order_and_the_filter_and_load_related_rows(
     )
     expected = sorted(cases, key=lambda c: c.number)
     paginator = SlimPaginator(rows, 3)
-    with django_assert_num_queries(4):  # count, the page's ids, its rows, the prefetch
+    with django_assert_num_queries(3):  # the page's ids with the count, its rows, the prefetch
         page = paginator.get_page(2)
         names = [(c.number, c.student.name, c.owner.code, list(c.members.all())) for c in page]
     assert [n for n, *_rest in names] == [c.number for c in expected[3:6]]
@@ -50,3 +50,18 @@ def test_a_count_the_caller_has_spares_the_count_query(world, django_assert_num_
     with django_assert_num_queries(2):  # the page's ids and its rows, no COUNT
         page = paginator.get_page(2)
         assert len(list(page)) == 1 and page.paginator.num_pages == 2
+
+
+def test_a_page_past_the_end_falls_back_to_counting(world):
+    cases = sorted(
+        (CaseFactory(owner=world.school, lead=world.school) for _ in range(3)),
+        key=lambda c: c.number,
+    )
+    paginator = SlimPaginator(Case.objects.order_by("number"), 2)
+    page = paginator.get_page(9)  # past the end: the last page, as Django's paginator gives
+    assert page.number == 2 and [c.pk for c in page] == [cases[2].pk]
+    assert paginator.count == 3
+    assert [c.pk for c in SlimPaginator(Case.objects.order_by("number"), 2).get_page("x")] == [
+        cases[0].pk,
+        cases[1].pk,
+    ]
