@@ -29,6 +29,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from partners.models import Organization, User
 
+from .bulk import copy_rows_with_history, update_rows_with_history
 from .models import Guardian, Student
 
 CHANGE_REASON = "명부 가져오기"
@@ -809,8 +810,6 @@ def write_plan(plan: Plan, *, by: User) -> None:
     ones by one UPDATE per table, each followed by its history rows (`scale`); elsewhere (the
     SQLite demo) through simple-history's bulk helpers."""
     if connection.vendor == "postgresql":
-        from .scale import copy_rows_with_history, update_rows_with_history
-
         history = {"by": by, "reason": CHANGE_REASON}
         if plan.new_students:
             copy_rows_with_history(Student, STUDENT_COLUMNS, plan.new_students, **history)

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from casework import access, audit, scale
+from casework import access, audit, bulk, scale
 from casework.models import (
     Case,
     CaseGroupObjectPermission,
@@ -147,9 +147,9 @@ def test_copied_and_updated_rows_get_the_history_simple_history_writes(world):
     )
     ours = uuid.uuid4()
     row = (ours, *{**fields, "neis_id": "H2"}.values())
-    scale.copy_rows_with_history(Student, ["id", *fields], [row], by=by, reason=reason)
+    bulk.copy_rows_with_history(Student, ["id", *fields], [row], by=by, reason=reason)
     # None keeps the stored value.
-    scale.update_rows_with_history(
+    bulk.update_rows_with_history(
         Student, ["grade", "class_no"], [(ours, 5, None)], by=by, reason=reason
     )
 
@@ -175,10 +175,10 @@ def test_history_written_in_sql_leaves_out_excluded_fields(world):
     by = world["coordinator"]
     pk = uuid.uuid4()
     names = ["id", "username", "name", "email", "password"]
-    scale.copy_rows_with_history(
+    bulk.copy_rows_with_history(
         User, names, [(pk, "copied", "복사", "c@example.com", "!unusable")], by=by, reason="r"
     )
-    scale.update_rows_with_history(User, ["name"], [(pk, "새 이름")], by=by, reason="r")
+    bulk.update_rows_with_history(User, ["name"], [(pk, "새 이름")], by=by, reason="r")
     user = User.objects.get(pk=pk)
     assert user.password == "!unusable" and user.is_active and user.last_login is None
     plus, tilde = User.history.filter(id=pk).order_by("history_id")
@@ -191,10 +191,10 @@ def test_history_written_in_sql_leaves_out_excluded_fields(world):
 def test_sql_history_follows_the_history_switch(world, settings):
     settings.SIMPLE_HISTORY_ENABLED = False
     pk = uuid.uuid4()
-    scale.copy_rows_with_history(
+    bulk.copy_rows_with_history(
         Guardian, ["id", "student_id", "name", "relation"], [(pk, student_of(world), "가", "모")]
     )
-    scale.update_rows_with_history(Guardian, ["phone"], [(pk, "010-1234-5678")])
+    bulk.update_rows_with_history(Guardian, ["phone"], [(pk, "010-1234-5678")])
     assert Guardian.objects.get(pk=pk).phone == "010-1234-5678"
     assert not Guardian.history.filter(id=pk).exists()
 
