@@ -165,7 +165,9 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # History is read by case (`id`) and by date, never by these: every change of a case writes
+    # a row, so its history table keeps no index for them.
+    history = HistoricalRecords(no_db_index=["number", "student", "owner", "lead", "coordinator"])
 
     class Meta:
         verbose_name = _("사례")

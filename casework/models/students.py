@@ -71,7 +71,9 @@ class Student(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # History is read by student (`id`) and by date; a roster import writes a row per student,
+    # so the history table keeps no index for the school or the borough.
+    history = HistoricalRecords(no_db_index=["school", "home_borough"])
 
     class Meta:
         verbose_name = _("학생")
