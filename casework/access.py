@@ -18,7 +18,7 @@ from datetime import date
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -244,8 +244,9 @@ def sent_referrals(user: User) -> QuerySet[Referral]:
     if user is None or not getattr(user, "is_authenticated", False):
         return Referral.objects.none()
     orgs = _membership_values(user, None, "organization_id")
-    by_case = visible_cases(user).filter(pk=OuterRef("case_id"))
-    return Referral.objects.filter(Exists(by_case), from_organization_id__in=orgs)
+    return Referral.objects.filter(
+        _among("case_id", _grants_sql(Case, user, VIEW_CASE)), from_organization_id__in=orgs
+    )
 
 
 # School roles that work from the school's roster (a teacher sees name, grade and class only).

@@ -10,8 +10,14 @@ from django.utils import timezone
 from casework.models import Referral
 from casework.workflows import intake
 from casework.workflows import referrals as wf
-from tests.casework.test_referrals import escalation, office_consents
-from tests.factories import StudentFactory
+from tests.casework.test_referrals import (
+    NON_SENSITIVE,
+    consent,
+    escalation,
+    office_consents,
+    service_referral,
+)
+from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +38,23 @@ def test_dashboard_counts_decisions_overdue_and_led_cases(client, world):
     Referral.objects.filter(pk=late.pk).update(respond_by=timezone.localdate() - timedelta(days=2))
     led_case, accepted = escalated_case(world, "다솜")
     wf.accept_referral(accepted, by=world["centrehead"], reasons="학교 차원을 넘는 지원 필요")
+    # The office refers its case onward to a partner.
+    led_case.refresh_from_db()
+    AgreementFactory(office=world.province, partner=world.partner_org, allowed_fields=NON_SENSITIVE)
+    world.service = ServiceFactory(organization=world.partner_org)
+    consent(world, led_case, "student")
+    consent(world, led_case, "guardian")
+    service_referral(world, led_case)  # the school's own draft: not the office's
+    draft = wf.create_referral(
+        led_case,
+        by=world["casemanager"],
+        kind="service",
+        to_organization=world.partner_org,
+        service=world.service,
+        reason="지역 상담 연계",
+        shared_fields=["student_name", "grade", "reason"],
+    )
+    wf.send_referral(draft, by=world["casemanager"])
 
     client.force_login(world["centrehead"])
     answer = client.get(reverse("casework:district_dashboard"))
@@ -41,6 +64,9 @@ def test_dashboard_counts_decisions_overdue_and_led_cases(client, world):
     assert context["awaiting"] == 2 and context["overdue"] == 1
     assert {s.value: n for s, n in context["escalations"]}["accepted"] == 1
     assert context["open_led"] == 1
+    # the office's own onward referral counts; the school's draft for the same case does not
+    onward = {s.value: n for s, n in context["onward"]}
+    assert context["onward_open"] == 1 and onward["sent"] == 1 and onward["draft"] == 0
     assert [row["owner__name"] for row in context["by_school"]] == [world.school.name]
     assert [r.pk for r in context["waiting"]] == [late.pk, waiting.pk]  # the oldest deadline first
     assert led_case.pk not in {r.case_id for r in context["waiting"]}
