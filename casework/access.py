@@ -158,7 +158,7 @@ def _grants_sql(model, user: User, codename: str, day: date | None = None) -> Sq
             permission_params + groups[1],
         )
     orgs = _membership_sql(user, day, "organization_id")
-    if orgs is not None:
+    if orgs is not None and model not in ROLE_GRANTS_ONLY:
         at_row = " OR ".join(
             f"r.{_column(model, f)} IN ({orgs[0]})" for f in ROW_ORGANIZATIONS[model]
         )
@@ -188,13 +188,17 @@ def _among(field: str, sql: Sql | None) -> Q:
     return Q(**{f"{field}__in": RawSQL(*sql)})
 
 
-# The organisations a row belongs to. A user-level grant (a team member, a referral assignee)
-# counts only while the user holds a current membership at one of them: ending that membership
-# ends the access at once, whatever other memberships the user keeps.
+# The organisations a row belongs to. A user-level grant (a team member) counts only while the
+# user holds a current membership at one of them: ending that membership ends the access at
+# once, whatever other memberships the user keeps.
 ROW_ORGANIZATIONS = {
     Case: ("owner_id", "lead_id"),
     Referral: ("from_organization_id", "to_organization_id"),
 }
+# Referrals are granted to the receiving organisation's roles only (`grant_referral_to_receiver`;
+# the sending side sees them through the case), never to a person: their grant queries read the
+# group table alone, which PostgreSQL can estimate and plan far better than a union.
+ROLE_GRANTS_ONLY = {Referral}
 
 
 def _grant_exists(model, user: User, codename: str, day: date | None = None) -> Q:
@@ -235,8 +239,17 @@ def visible_referrals(user: User, perm: str = VIEW_REFERRAL) -> QuerySet[Referra
 
 
 def received_referrals(user: User) -> QuerySet[Referral]:
-    """Referrals addressed to the user's organisations that the user may act on: the inbox."""
-    return _visible(Referral, user, ACT_ON_REFERRAL).exclude(status="draft")
+    """Referrals addressed to the user's organisations that the user may act on: the inbox.
+    The receiving organisation is named as well as the grant (which only its roles hold), so
+    that PostgreSQL reads the inbox through the (to_organization, status, created_at) index."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Referral.objects.none()
+    orgs = _membership_values(user, None, "organization_id")
+    return (
+        _visible(Referral, user, ACT_ON_REFERRAL)
+        .filter(to_organization_id__in=orgs)
+        .exclude(status="draft")
+    )
 
 
 def sent_referrals(user: User) -> QuerySet[Referral]:
@@ -430,6 +443,8 @@ def revoke_from_organization(obj, organization: Organization) -> None:
 
 
 def grant_to_user(obj, user: User, perms: Iterable[str]) -> None:
+    if type(obj) in ROLE_GRANTS_ONLY:
+        raise TypeError(f"{type(obj).__name__} access is granted to roles, never to a person")
     for codename in perms:
         assign_perm(_perm_name(obj, codename), user, obj)
 

@@ -260,3 +260,12 @@ def test_user_grant_through_the_lead_office_counts(world, case):
     access.grant_to_user(case, world["casemanager"], [access.VIEW_RESTRICTED_NOTES])
     assert access.has_case_perm(world["casemanager"], access.VIEW_RESTRICTED_NOTES, case)
     assert access.AccessChecker(world["casemanager"]).has(access.VIEW_RESTRICTED_NOTES, case)
+
+
+def test_referrals_are_granted_to_roles_never_to_a_person(world, case):
+    referral = ReferralFactory(case=case, to_organization=world.partner_org)
+    with pytest.raises(TypeError, match="roles"):
+        access.grant_to_user(referral, world["partner"], [access.ACT_ON_REFERRAL])
+    access.grant_referral_to_receiver(referral)
+    sql = str(access.received_referrals(world["partner"]).query).upper()
+    assert "REFERRALUSEROBJECTPERMISSION" not in sql and "UNION ALL" not in sql
