@@ -23,12 +23,10 @@ class KrdsCheckboxes(forms.CheckboxSelectMultiple):
     """KRDS shows a check box only in its `krds-form-check` markup (input, then its label)."""
 
     template_name = "casework/widgets/krds_choices.html"
-    option_template_name = "casework/widgets/krds_option.html"
 
 
 class KrdsRadios(forms.RadioSelect):
     template_name = "casework/widgets/krds_choices.html"
-    option_template_name = "casework/widgets/krds_option.html"
 
 
 def krds(form: forms.Form) -> forms.Form:
@@ -37,6 +35,8 @@ def krds(form: forms.Form) -> forms.Form:
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
             continue
+        if isinstance(widget, forms.Select):
+            widget.template_name = "casework/widgets/krds_select.html"
         css = "krds-form-select" if isinstance(widget, forms.Select) else "krds-input"
         if isinstance(widget, forms.Textarea):
             css = "krds-input textarea"

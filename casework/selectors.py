@@ -196,9 +196,15 @@ def case_detail(user: User, pk) -> Case:
     """One visible case with what its page shows, or Case.DoesNotExist (→ 404). Plans and the
     history are sections of their own (`case_plans`, `audit.case_timeline`)."""
     pending = Transfer.objects.filter(case=OuterRef("pk"), status=Transfer.Status.REQUESTED)
+    members = list_rows(CaseMember.objects.filter(removed_at__isnull=True), user="user")
     return (
-        access.visible_cases(user)
-        .select_related("student", "owner", "lead", "coordinator")
+        list_rows(
+            access.visible_cases(user),
+            student="student",
+            owner="organization",
+            lead="organization",
+            coordinator="user",
+        )
         .annotate(
             pending_transfer_to=Subquery(pending.values("to_school__name")[:1]),
             has_approved_plan=Exists(
@@ -206,12 +212,9 @@ def case_detail(user: User, pk) -> Case:
             ),
         )
         .prefetch_related(
-            Prefetch(
-                "members",
-                queryset=CaseMember.objects.filter(removed_at__isnull=True).select_related("user"),
-            ),
+            Prefetch("members", queryset=members),
             "consents",
-            Prefetch("assessments", queryset=Assessment.objects.select_related("assessed_by")),
+            Prefetch("assessments", queryset=list_rows(Assessment.objects, assessed_by="user")),
         )
         .get(pk=pk)
     )

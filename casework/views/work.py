@@ -253,7 +253,7 @@ def case_detail(request, pk):
         raise Http404 from exc
     checker = access.AccessChecker(request.user)
     perms = checker.perms(case)
-    notes = list(access.visible_notes(request.user, case).select_related("author", "amends"))
+    notes = list(selectors.list_rows(access.visible_notes(request.user, case), author="user"))
     log(request, "view", "case", [case], case=case, student=case.student)
     team_form = TeamForm()
     roles = dict(Role.choices)
