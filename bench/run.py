@@ -29,7 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 TIER = os.environ.get("BENCH_TIER", "district")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
+# 1,000 requests a path (about ten seconds at these rates): a few seconds' sample let a passing
+# slowdown of the machine decide a path's p95.
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
+WARM_UP = min(REQUESTS, 100)
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 # One sync worker per core: on a machine shared with PostgreSQL more workers only contend for
@@ -293,7 +296,7 @@ def start_server() -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def drive(path: str, headers: dict) -> dict:
+def drive(path: str, headers: dict, requests: int = 0) -> dict:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -304,7 +307,7 @@ def drive(path: str, headers: dict) -> dict:
         nonlocal issued, errors
         while True:
             with lock:
-                if issued >= REQUESTS or time.perf_counter() > deadline:
+                if issued >= (requests or REQUESTS) or time.perf_counter() > deadline:
                     return
                 issued += 1
             conn = HTTPConnection("127.0.0.1", PORT, timeout=30)
@@ -542,7 +545,7 @@ def main() -> None:
                 if path.startswith("/api/")
                 else {"Cookie": cookies[user.pk]}
             )
-            drive(path, headers)  # warm the workers
+            drive(path, headers, WARM_UP)  # warm the workers
             measured[name].update(drive(path, headers))
     finally:
         server.terminate()
