@@ -83,15 +83,20 @@ def request_transfer(case: Case, *, by: User, to_school: Organization, reason: s
     )
     attribute(transfer, by, "전학 이관 요청")
     transfer.save()
+    _notify_requested(to_school, case, to_school, reason, url=_url(transfer), by=by)
+    return transfer
+
+
+def _notify_requested(recipient_school, case, to_school, reason, *, url, by) -> None:
+    """The other side's coordinators learn of a hand-over to decide (a request or a claim)."""
     notify(
-        members_with_roles(to_school, (Role.COORDINATOR,)),
+        members_with_roles(recipient_school, (Role.COORDINATOR,)),
         kind="transfer_requested",
         params={"school": case.owner.name, "to": to_school.name},
         body=reason.strip(),
-        url=_url(transfer),
+        url=url,
         exclude=by,
     )
-    return transfer
 
 
 def _require_new_coordinator(user: User, transfer: Transfer) -> None:
@@ -313,14 +318,7 @@ def claim_transfer(
     attribute(claim, by, "전학 이관 확인 요청")
     claim.save()
     if case is not None:
-        notify(
-            members_with_roles(case.owner, (Role.COORDINATOR,)),
-            kind="transfer_requested",
-            params={"school": case.owner.name, "to": to_school.name},
-            body=reason.strip(),
-            url=_url(None),
-            exclude=by,
-        )
+        _notify_requested(case.owner, case, to_school, reason, url=_url(None), by=by)
     return claim
 
 
