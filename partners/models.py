@@ -323,16 +323,33 @@ class RoleGroup(models.Model):
         return f"{organization.code}:{role}"
 
 
+def training_cutoff(day: date) -> date | None:
+    """The oldest security training that still counts on `day` (Decree 15⑥: yearly), or None
+    when `SECURITY_TRAINING_DAYS` is 0 and training gates nothing."""
+    days = settings.SECURITY_TRAINING_DAYS
+    return day - timedelta(days=days) if days else None
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self, day: date | None = None):
-        """Active memberships holding a data-handling approval valid on `day` (Art. 17⑦)."""
+        """Memberships that grant access on `day` (DESIGN.md §2): active, between `started_on`
+        and `ended_on`, holding a data-handling approval valid that day (Art. 17⑦) and security
+        training within `SECURITY_TRAINING_DAYS` (Decree 15⑥). `Membership.is_current` and the
+        access SQL (casework/access/sql.py) say the same; tests/casework/test_access.py holds
+        the three together."""
         day = day or today()
-        return self.filter(
+        rows = self.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=day),
             active=True,
+            started_on__lte=day,
             approved_on__isnull=False,
             approved_on__lte=day,
             approval_expires_on__gte=day,
         )
+        cutoff = training_cutoff(day)
+        if cutoff is not None:
+            rows = rows.filter(training_completed_on__gte=cutoff)
+        return rows
 
 
 class Membership(models.Model):
@@ -404,13 +421,35 @@ class Membership(models.Model):
 
     def is_current(self, day: date | None = None) -> bool:
         day = day or today()
+        cutoff = training_cutoff(day)
         return bool(
             self.active
+            and self.started_on
+            and self.started_on <= day
+            and (self.ended_on is None or self.ended_on >= day)
             and self.approved_on
             and self.approved_on <= day
             and self.approval_expires_on
             and self.approval_expires_on >= day
+            and (
+                cutoff is None
+                or (self.training_completed_on and self.training_completed_on >= cutoff)
+            )
         )
+
+    @property
+    def training_due_on(self) -> date | None:
+        """The last day the recorded security training counts, or None if none is recorded
+        (or training gates nothing)."""
+        days = settings.SECURITY_TRAINING_DAYS
+        if not days or not self.training_completed_on:
+            return None
+        return self.training_completed_on + timedelta(days=days)
+
+    @property
+    def training_days_left(self) -> int | None:
+        due = self.training_due_on
+        return None if due is None else (due - today()).days
 
     @property
     def approval_days_left(self) -> int | None:

@@ -44,7 +44,7 @@ def raise_concern(
     source: str = IdentificationSource.TEACHER,
 ) -> Concern:
     """Any staff member of the student's school asks that the student be considered."""
-    if access.acting_membership(by, student.school, access.ROSTER_ROLES) is None:
+    if not access.works_at_school(by, student.school):
         raise PermissionDenied(_("이 학교의 교직원만 지원을 요청할 수 있습니다."))
     if not difficulties:
         raise ValidationError({"difficulties": _("어려움 유형을 하나 이상 고르세요.")})

@@ -1,0 +1,113 @@
+"""Who may see and do what: the one home of access in Ieum (DESIGN.md §5, docs/access.md).
+
+- `roles` — every role table: what each role holds, who acts, who is told, what the menu shows.
+- `sql` — the grant subqueries over guardian's direct-FK tables joined to *current* memberships.
+- `visibility` — one selector and one `get_visible_<kind>_or_404` per kind of object.
+- `capabilities` — "may this user do this" for workflows and pages.
+- `grants` — the grant and revoke writes, the only caller of guardian, used by workflows only.
+- `checker` — the per-request permission cache.
+
+Callers write `from casework import access` and use the names below; nothing outside this
+package names a role or builds a visibility filter.
+"""
+
+from .capabilities import (
+    acting_membership,
+    acts_for_referral_sender,
+    audience,
+    current_roles,
+    decider_roles,
+    district_offices,
+    has_case_perm,
+    has_referral_perm,
+    heads_a_school,
+    holds_role,
+    is_member_of,
+    is_owner_staff,
+    is_referral_sender,
+    keeps_roster,
+    may_assign_referral,
+    may_confirm_claim,
+    may_decide_referral,
+    may_open_case,
+    may_receive_transfer,
+    may_record_meeting,
+    may_request_transfer,
+    may_send_from,
+    may_triage,
+    menu,
+    organizations_where,
+    receiver_roles,
+    roster_schools,
+    schools_worked_at,
+    sending_organizations,
+    team_candidates,
+    team_role_fits,
+    works_at_district,
+    works_at_school,
+)
+from .checker import AccessChecker
+from .grants import (
+    grant_case_to_lead_office,
+    grant_case_to_owner_school,
+    grant_referral_to_receiver,
+    grant_to_role,
+    grant_to_user,
+    revoke_case_from_lead_office,
+    revoke_case_from_organization,
+    revoke_from_organization,
+    revoke_from_role,
+    revoke_from_user,
+    revoke_membership_grants,
+    revoke_referral_from_receiver,
+    team_grants,
+)
+from .roles import (
+    ACT_ON_REFERRAL,
+    APPROVE_PLAN,
+    CASE_PERMISSIONS,
+    CHANGE_CASE,
+    MANAGE_CASE,
+    REFERRAL_PERMISSIONS,
+    VIEW_CASE,
+    VIEW_REFERRAL,
+    VIEW_RESTRICTED_NOTES,
+)
+from .sql import current_memberships
+from .visibility import (
+    full_student_ids,
+    get_visible_case_or_404,
+    get_visible_claim_or_404,
+    get_visible_concern_or_404,
+    get_visible_intervention_or_404,
+    get_visible_job_or_404,
+    get_visible_meeting_or_404,
+    get_visible_notification_or_404,
+    get_visible_plan_or_404,
+    get_visible_referral_or_404,
+    get_visible_student_or_404,
+    get_visible_transfer_or_404,
+    has_current_membership,
+    hidden_note_ids,
+    is_roster_only,
+    meeting_organizations,
+    received_referrals,
+    restricted_note_readable,
+    sees_full_student,
+    sent_referrals,
+    transfer_receiving_schools,
+    triage_concerns,
+    visible_case_ids,
+    visible_cases,
+    visible_claims,
+    visible_concerns,
+    visible_interventions,
+    visible_jobs,
+    visible_meetings,
+    visible_notes,
+    visible_notifications,
+    visible_plans,
+    visible_referrals,
+    visible_students,
+    visible_transfers,
+)

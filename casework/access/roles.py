@@ -1,0 +1,150 @@
+"""Every role table of Ieum, in one module (DESIGN.md §2 roles table, §4 who acts, §5).
+
+Nothing outside `casework/access/` names a role: views, the API, selectors, workflows and
+templates ask the capabilities and selectors of this package, which read these tables. A new
+rule about who may do or see something is a new entry here and a function beside the others.
+"""
+
+from casework.choices import TeamRole
+from partners.choices import Role
+
+# --- Permission codenames (the guardian object permissions of casework/models/permissions.py) --
+VIEW_CASE = "view_case"
+CHANGE_CASE = "change_case"
+MANAGE_CASE = "manage_case"
+VIEW_RESTRICTED_NOTES = "view_restricted_notes"
+APPROVE_PLAN = "approve_plan"
+CASE_PERMISSIONS = (VIEW_CASE, CHANGE_CASE, MANAGE_CASE, VIEW_RESTRICTED_NOTES, APPROVE_PLAN)
+
+VIEW_REFERRAL = "view_referral"
+ACT_ON_REFERRAL = "act_on_referral"
+REFERRAL_PERMISSIONS = (VIEW_REFERRAL, ACT_ON_REFERRAL)
+
+# --- What roles hold on a case ---------------------------------------------------------------
+# The owner school's roles on the school's cases. The coordinator reads restricted notes; the
+# principal and vice-principal never do by role (DESIGN.md §3 Note).
+OWNER_SCHOOL_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.COORDINATOR: (VIEW_CASE, CHANGE_CASE, MANAGE_CASE, VIEW_RESTRICTED_NOTES),
+    Role.PRINCIPAL: (VIEW_CASE, MANAGE_CASE, APPROVE_PLAN),  # may send escalations
+    Role.VICE_PRINCIPAL: (VIEW_CASE,),
+}
+# The lead district office once it accepts an escalation: never restricted notes.
+LEAD_OFFICE_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.CASE_MANAGER: (VIEW_CASE, CHANGE_CASE, MANAGE_CASE),
+    Role.CENTRE_HEAD: (VIEW_CASE,),
+}
+
+# --- The case team ---------------------------------------------------------------------------
+# What a team member holds by case role. Only a counsellor who is staff of the owner school
+# reads restricted notes; the permission is granted only then (`team_grants`).
+TEAM_GRANTS: dict[str, tuple[str, ...]] = {
+    TeamRole.COUNSELLOR: (VIEW_CASE, CHANGE_CASE, VIEW_RESTRICTED_NOTES),
+}
+DEFAULT_TEAM_GRANTS = (VIEW_CASE, CHANGE_CASE)
+# The case roles a person may take, by the side of the case their organisation is on: the
+# owner school's staff take the school's roles; a lead office's members join as case manager.
+OWNER_TEAM_ROLES = frozenset(
+    {
+        TeamRole.COORDINATOR,
+        TeamRole.HOMEROOM_TEACHER,
+        TeamRole.COUNSELLOR,
+        TeamRole.NURSE,
+        TeamRole.WELFARE_WORKER,
+        TeamRole.OTHER,
+    }
+)
+LEAD_OFFICE_TEAM_ROLES = frozenset({TeamRole.CASE_MANAGER})
+# Team members of the owner school whose membership role may read restricted notes as a
+# counsellor: school staff, never the heads by role.
+RESTRICTED_NOTE_STAFF_ROLES = frozenset({Role.TEAM_MEMBER, Role.COORDINATOR, Role.TEACHER})
+
+# --- School rosters and students -------------------------------------------------------------
+# School roles that work from the school's roster (a teacher sees name, grade and class only).
+ROSTER_ROLES = (
+    Role.TEACHER,
+    Role.TEAM_MEMBER,
+    Role.COORDINATOR,
+    Role.VICE_PRINCIPAL,
+    Role.PRINCIPAL,
+)
+# Who sees every student of the school in full (the others see the roster line unless a case
+# they may view opens more).
+FULL_STUDENT_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
+# Who keeps the school's roster: registers students and imports rosters.
+ROSTER_KEEPER_ROLES = (Role.COORDINATOR,)
+
+# --- Concerns and cases at a school ----------------------------------------------------------
+# Who sees all of a school's concerns: the coordinator triages; the heads oversee.
+CONCERN_OVERSEER_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
+TRIAGE_ROLES = (Role.COORDINATOR,)
+OPEN_CASE_ROLES = (Role.COORDINATOR,)
+# The heads of a school (the school overview page).
+SCHOOL_HEAD_ROLES = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
+
+# --- Meetings --------------------------------------------------------------------------------
+# Who records a meeting at their organisation.
+MEETING_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL, Role.CASE_MANAGER)
+# Who reads the minutes of every meeting of their organisation (DESIGN.md §5); attendees read
+# their own meetings' minutes whatever their role.
+MINUTES_READER_ROLES = (
+    Role.COORDINATOR,
+    Role.VICE_PRINCIPAL,
+    Role.PRINCIPAL,
+    Role.CENTRE_HEAD,
+    Role.CASE_MANAGER,
+)
+
+# --- Referrals -------------------------------------------------------------------------------
+# The sender's case staff (DESIGN.md §4): the school's coordinator and principal, a lead
+# office's case managers. They draft, send and cancel; a vice-principal only follows the case.
+REFERRAL_SENDER_ROLES = (Role.COORDINATOR, Role.PRINCIPAL, Role.CASE_MANAGER)
+# The receiving side's casework roles: they see, open and act on what is addressed to them.
+RECEIVER_ROLES_EDUCATION = (Role.CASE_MANAGER, Role.CENTRE_HEAD)
+RECEIVER_ROLES_PARTNER = (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
+# Who decides an escalation at the district office (Art. 10⑤).
+ESCALATION_DECIDER_ROLES = (Role.CENTRE_HEAD,)
+# Who assigns a received referral to a colleague.
+ASSIGNER_ROLES = (Role.PARTNER_LEAD, Role.CENTRE_HEAD)
+
+# --- Transfers -------------------------------------------------------------------------------
+# Who hands a case over for the old school: its coordinator or principal.
+TRANSFER_REQUEST_ROLES = (Role.COORDINATOR, Role.PRINCIPAL)
+# Who accepts a hand-over for the new school, or claims one for it.
+TRANSFER_RECEIVER_ROLES = (Role.COORDINATOR,)
+
+# --- District office -------------------------------------------------------------------------
+DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
+
+# --- Who is told (notification audiences, by event) ------------------------------------------
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "concern_raised": TRIAGE_ROLES,
+    "case_opened": SCHOOL_HEAD_ROLES,
+    "case_transition": (Role.PRINCIPAL,),
+    "plan_submitted": (Role.PRINCIPAL,),
+    "transfer_requested": TRANSFER_RECEIVER_ROLES,
+    "transfer_decided": (Role.COORDINATOR,),
+    "referral_sender": (Role.COORDINATOR,),
+    "referral_sender_head": (Role.PRINCIPAL, Role.CENTRE_HEAD),
+    "lead_office_revoked": DISTRICT_ROLES,
+}
+
+# --- The menu: which entries a user's roles call for -----------------------------------------
+SCHOOL_ROLES = frozenset(ROSTER_ROLES)
+MENU: dict[str, frozenset[str]] = {
+    "school": SCHOOL_ROLES,
+    "coordinator": frozenset({Role.COORDINATOR}),
+    "cases": SCHOOL_ROLES | {Role.CASE_MANAGER, Role.CENTRE_HEAD},
+    "heads": frozenset(SCHOOL_HEAD_ROLES),
+    "meetings": frozenset(MINUTES_READER_ROLES),
+    "referrals": frozenset(
+        {
+            Role.COORDINATOR,
+            Role.PRINCIPAL,
+            Role.CASE_MANAGER,
+            Role.CENTRE_HEAD,
+            Role.PARTNER_WORKER,
+            Role.PARTNER_LEAD,
+        }
+    ),
+    "district": frozenset(DISTRICT_ROLES),
+}
