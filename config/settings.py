@@ -134,6 +134,9 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "8"))
+# Decree 15⑥: a membership whose security training is older than this many days grants no
+# access to personal data (0 switches the check off); the home page warns 30 days ahead.
+SECURITY_TRAINING_DAYS = int(os.environ.get("SECURITY_TRAINING_DAYS", "365"))
 # How long a closed referral's packet is kept when no agreement sets it (escalations, referrals
 # between education offices); an agreement's own retention period wins (DESIGN.md §4, §6).
 REFERRAL_PACKET_RETENTION_DAYS = int(os.environ.get("REFERRAL_PACKET_RETENTION_DAYS", "365"))

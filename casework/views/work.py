@@ -80,11 +80,7 @@ def queue(request):
 
 
 def _teacher_schools(user):
-    return Organization.objects.filter(
-        pk__in=access.current_memberships(user)
-        .filter(role__in=access.ROSTER_ROLES)
-        .values("organization_id")
-    )
+    return Organization.objects.filter(pk__in=[s.pk for s in access.schools_worked_at(user)])
 
 
 @login_required

@@ -36,7 +36,7 @@ from casework.models.referrals import CLOSED_STATUSES, OPEN_STATUSES
 from casework.notify import members_with_roles, notify
 from casework.packets import build_packet
 from partners.catalogue import field_codes
-from partners.choices import Domain, OrganizationKind, Role
+from partners.choices import Domain, OrganizationKind
 from partners.models import Agreement, Organization, Service, User
 
 from .common import attribute, check_version, save
@@ -44,9 +44,7 @@ from .errors import GuardFailed
 
 R = ReferralStatus
 # Who sends for a case: the school's coordinator and principal, a lead office's case managers.
-SENDER_ROLES = access.REFERRAL_SENDER_ROLES
 # Who may lead the receiving side's work allocation.
-ASSIGNER_ROLES = (Role.PARTNER_LEAD, Role.CENTRE_HEAD)
 # Organisations a service referral may go to.
 SERVICE_RECEIVER_KINDS = (
     OrganizationKind.PARTNER_AGENCY,
@@ -174,7 +172,7 @@ def sending_organization(user: User, case: Case) -> Organization | None:
     if not access.has_case_perm(user, access.MANAGE_CASE, case):
         return None
     for org in (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,):
-        if access.acting_membership(user, org, SENDER_ROLES) is not None:
+        if access.may_send_from(user, org):
             return org
     return None
 
@@ -184,13 +182,17 @@ def _require_sender(user: User, referral: Referral) -> None:
         raise PermissionDenied(_("보낸 기관의 사례 담당자만 할 수 있습니다."))
 
 
-def _require_receiver(user: User, referral: Referral, roles=None) -> None:
+def _require_receiver(user: User, referral: Referral, *, deciding: bool = False) -> None:
     if not access.has_referral_perm(user, access.ACT_ON_REFERRAL, referral):
         raise PermissionDenied(_("받는 기관의 담당자만 할 수 있습니다."))
-    roles = roles or access.receiver_roles(referral.to_organization)
-    if access.acting_membership(user, referral.to_organization, roles) is None:
-        if roles == (Role.CENTRE_HEAD,):
-            raise PermissionDenied(_("교육지원청 요청은 센터장이 결정합니다."))
+    if deciding:
+        if not access.may_decide_referral(user, referral):
+            if referral.kind == ReferralKind.ESCALATION:
+                raise PermissionDenied(_("교육지원청 요청은 센터장이 결정합니다."))
+            raise PermissionDenied(_("받는 기관의 담당자만 할 수 있습니다."))
+    elif not access.holds_role(
+        user, referral.to_organization_id, access.receiver_roles(referral.to_organization)
+    ):
         raise PermissionDenied(_("받는 기관의 담당자만 할 수 있습니다."))
 
 
@@ -486,9 +488,9 @@ def _senders(referral: Referral, *, heads: bool = False) -> list[User]:
     or a person whose membership ended, hears nothing more of it."""
     people = [referral.created_by, referral.case.coordinator]
     if referral.from_organization_id == referral.case.owner_id:
-        people += members_with_roles(referral.from_organization, (Role.COORDINATOR,))
+        people += access.audience(referral.from_organization, "referral_sender")
     if heads:
-        people += members_with_roles(referral.from_organization, (Role.PRINCIPAL, Role.CENTRE_HEAD))
+        people += access.audience(referral.from_organization, "referral_sender_head")
     unique = list({p.pk: p for p in people if p is not None}.values())
     return [p for p in unique if access.has_case_perm(p, access.VIEW_CASE, referral.case)]
 
@@ -561,16 +563,6 @@ def open_referral(referral: Referral, *, by: User) -> Referral:
     return referral
 
 
-def _decision_roles(referral: Referral) -> tuple[str, ...]:
-    if referral.kind == ReferralKind.ESCALATION:
-        return (Role.CENTRE_HEAD,)
-    return (
-        access.RECEIVER_ROLES_PARTNER
-        if not referral.to_organization.is_education_office
-        else (access.RECEIVER_ROLES_EDUCATION)
-    )
-
-
 def _receive_first(referral: Referral, by: User) -> None:
     """Accepting or declining straight from the inbox records the receipt first."""
     if referral.status == R.SENT:
@@ -582,7 +574,7 @@ def accept_referral(
     referral: Referral, *, by: User, reasons: str = "", version: int | None = None
 ) -> Referral:
     referral = _locked(referral)
-    _require_receiver(by, referral, _decision_roles(referral))
+    _require_receiver(by, referral, deciding=True)
     check_version(referral, version)
     if referral.status not in (R.SENT, R.RECEIVED):
         raise GuardFailed(_("접수된 의뢰만 수락할 수 있습니다."))
@@ -649,7 +641,7 @@ def decline_referral(
     referral: Referral, *, by: User, reason: str, version: int | None = None
 ) -> Referral:
     referral = _locked(referral)
-    _require_receiver(by, referral, _decision_roles(referral))
+    _require_receiver(by, referral, deciding=True)
     check_version(referral, version)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("거절 사유를 적어 주세요.")})
@@ -758,7 +750,7 @@ def assign_referral(referral: Referral, *, by: User, assignee: User) -> Referral
     referral = _locked(referral)
     _require_receiver(by, referral)
     if assignee.pk != by.pk and (
-        access.acting_membership(by, referral.to_organization, ASSIGNER_ROLES) is None
+        not access.may_assign_referral(by, referral)
     ):
         raise PermissionDenied(_("담당자 지정은 기관 책임자만 할 수 있습니다."))
     if (
