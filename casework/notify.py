@@ -8,22 +8,11 @@ from django.db import transaction
 from django.utils import translation
 from simple_history.utils import bulk_create_with_history
 
-from partners.models import Membership, Organization, User
+from partners.models import User
 
 from . import delivery
 from .models import Case, Notification
 from .models.notifications import MESSAGES, Message
-
-
-def members_with_roles(organization: Organization, roles: Iterable[str]) -> list[User]:
-    """People holding one of `roles` at `organization` today (current approval)."""
-    return [
-        m.user
-        for m in Membership.objects.current()
-        .filter(organization=organization, role__in=list(roles))
-        .select_related("user")
-        .order_by("user__username")
-    ]
 
 
 def notify(

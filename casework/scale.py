@@ -27,7 +27,7 @@ from partners.choices import OrganizationKind, Role
 from partners.models import Agreement, Membership, Organization, RoleGroup, Service, User
 
 from . import audit
-from .access import LEAD_OFFICE_GRANTS, OWNER_SCHOOL_GRANTS, REFERRAL_PERMISSIONS
+from .access.roles import LEAD_OFFICE_GRANTS, OWNER_SCHOOL_GRANTS, REFERRAL_PERMISSIONS
 from .bulk import Copier, copy_text, hist
 from .demo import GIVEN  # the same fictional given names as the demo
 from .models import (

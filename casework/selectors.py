@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from partners.choices import Role
 from partners.models import User
 
 from . import access
@@ -22,13 +21,9 @@ from .models import (
     Concern,
     Consent,
     Intervention,
-    Student,
     SupportPlan,
     Transfer,
 )
-
-# Who sees a school's concerns: the coordinator triages; the heads oversee.
-CONCERN_OVERSEERS = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
 
 # What a list row shows of each related record. A page of 50 rows loads its relations with the
 # rows (select_related) but only these columns: building every column of five related records
@@ -92,20 +87,8 @@ def case_list(
 
 
 def visible_concerns(user: User) -> QuerySet[Concern]:
-    """A teacher's own concerns; all concerns of the schools where the user oversees them."""
-    if not getattr(user, "is_authenticated", False):
-        return Concern.objects.none()
-    schools = (
-        access.current_memberships(user)
-        .filter(role__in=CONCERN_OVERSEERS)
-        .values("organization_id")
-    )
-    mine = Q(raised_by=user) & Q(
-        school_id__in=access.current_memberships(user).values("organization_id")
-    )
-    return Concern.objects.filter(mine | Q(school_id__in=schools)).select_related(
-        "student", "raised_by", "case"
-    )
+    """The concerns the user may see (access decides) with what their rows show."""
+    return access.visible_concerns(user).select_related("student", "raised_by", "case")
 
 
 def plans_awaiting_approval(user: User) -> QuerySet[SupportPlan]:
@@ -151,12 +134,9 @@ class WorkQueue:
 def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
     """The coordinator's day: concerns to triage, consents to collect, plans waiting for the
     principal, and reviews falling due within a week. A fixed number of queries."""
-    triage_schools = (
-        access.current_memberships(user).filter(role=Role.COORDINATOR).values("organization_id")
-    )
     new_concerns = list(
         list_rows(
-            Concern.objects.filter(status=Concern.Status.OPEN, school_id__in=triage_schools),
+            access.triage_concerns(user).filter(status=Concern.Status.OPEN),
             student="student",
             raised_by="user",
         ).order_by("-urgency", "created_at")[:limit]
@@ -268,11 +248,3 @@ def roster(user: User, *, school=None, q: str | None = None, grade=None, class_n
     if q:
         students = students.filter(name__icontains=q.strip())
     return students.order_by("school__name", "grade", "class_no", "number")
-
-
-def is_roster_only(user: User, student: Student) -> bool:
-    """A teacher sees name, grade and class only (DESIGN.md §2) unless a case opens more."""
-    full_roles = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
-    if access.acting_membership(user, student.school, full_roles):
-        return False
-    return not access.visible_cases(user).filter(student=student).exists()

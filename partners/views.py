@@ -1,5 +1,6 @@
 """Sign-in, the home page and the organisation directory."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -59,11 +60,31 @@ def home(request):
     for m in memberships:
         m.current = m.is_current(today)
         m.expiring = m.current and (m.approval_expires_on - today).days <= APPROVAL_WARNING_DAYS
+        m.not_started = m.started_on > today
+        m.ended = not m.active or (m.ended_on is not None and m.ended_on < today)
+        m.training_lapsed = bool(settings.SECURITY_TRAINING_DAYS) and (
+            m.training_due_on is None or m.training_due_on < today
+        )
+        m.training_expiring = (
+            not m.training_lapsed
+            and m.training_days_left is not None
+            and m.training_days_left <= APPROVAL_WARNING_DAYS
+        )
+    # Decree 15⑥: training lapses yearly; warn a month ahead, and say why access stopped.
+    training_due = [m for m in memberships if not m.ended and m.training_expiring]
+    training_lapsed = [m for m in memberships if not m.ended and m.training_lapsed]
     form, page = directory_results(request.GET)
     return render(
         request,
         "partners/home.html",
-        {"memberships": memberships, "form": form, "page": page, "today": today},
+        {
+            "memberships": memberships,
+            "training_due": training_due,
+            "training_lapsed": training_lapsed,
+            "form": form,
+            "page": page,
+            "today": today,
+        },
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from casework.choices import TeamRole
 from casework.models import Case, Referral
+from partners.choices import OrganizationKind
 from partners.memberships import memoized_current_memberships
 from partners.models import Membership, Organization, User
 
@@ -95,6 +96,10 @@ def may_triage(user: User, school: Organization) -> bool:
     return holds_role(user, school.pk, r.TRIAGE_ROLES)
 
 
+def organizations_where_triaging(user: User) -> list[Organization]:
+    return organizations_where(user, r.TRIAGE_ROLES)
+
+
 def may_open_case(user: User, school: Organization) -> bool:
     return holds_role(user, school.pk, r.OPEN_CASE_ROLES)
 
@@ -108,7 +113,12 @@ def works_at_district(user: User) -> bool:
 
 
 def district_offices(user: User) -> list[Organization]:
-    return organizations_where(user, r.DISTRICT_ROLES)
+    """The district offices (교육지원청) where the user works the support centre."""
+    return [
+        org
+        for org in organizations_where(user, r.DISTRICT_ROLES)
+        if org.kind == OrganizationKind.DISTRICT_OFFICE
+    ]
 
 
 # --- Meetings --------------------------------------------------------------------------------
@@ -185,14 +195,21 @@ def acts_for_referral_sender(user: User, referral: Referral, case_perms=None) ->
     return allowed and holds_role(user, referral.from_organization_id, r.REFERRAL_SENDER_ROLES)
 
 
-def sending_organizations(user: User, case: Case) -> list[Organization]:
-    """The organisations on the case's side for which the user may send a referral: the owner
-    school and a lead office, where the user holds a sending role."""
-    found = []
-    for org in {case.owner, case.lead} - {None}:
+def sending_organization(user: User, case: Case, case_perms=None) -> Organization | None:
+    """Where the user sends referrals from for this case: the lead office if they hold a
+    sending role there, else the owner school; None without `manage_case` on the case.
+    `case_perms`, when the caller holds the user's permissions on the case, spares a query."""
+    if case_perms is None:
+        allowed = has_case_perm(user, r.MANAGE_CASE, case)
+    else:
+        allowed = r.MANAGE_CASE in case_perms
+    if not allowed:
+        return None
+    places = (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,)
+    for org in places:
         if holds_role(user, org.pk, r.REFERRAL_SENDER_ROLES):
-            found.append(org)
-    return sorted(found, key=lambda o: o.name)
+            return org
+    return None
 
 
 def may_send_from(user: User, organization: Organization) -> bool:
@@ -246,16 +263,30 @@ def may_confirm_claim(user: User, case: Case) -> bool:
 # --- Who is told -----------------------------------------------------------------------------
 
 
-def audience(organization: Organization, event: str) -> list[User]:
-    """The people at `organization` who must know of `event` (roles.AUDIENCES), current
-    members only."""
+def _people(organization: Organization, roles: Iterable[str]) -> list[User]:
     return [
         m.user
         for m in Membership.objects.current()
-        .filter(organization=organization, role__in=list(r.AUDIENCES[event]))
+        .filter(organization=organization, role__in=list(roles))
         .select_related("user")
         .order_by("user__username")
     ]
+
+
+def audience(organization: Organization, event: str) -> list[User]:
+    """The people at `organization` who must know of `event` (roles.AUDIENCES), current
+    members only."""
+    return _people(organization, r.AUDIENCES[event])
+
+
+def receiving_people(organization: Organization) -> list[User]:
+    """The people who work what is addressed to the organisation (its receiving roles)."""
+    return _people(organization, receiver_roles(organization))
+
+
+def may_receive_referrals(user: User, organization: Organization) -> bool:
+    """Works what is addressed to the organisation (a referral's assignee must)."""
+    return holds_role(user, organization.pk, receiver_roles(organization))
 
 
 # --- The menu --------------------------------------------------------------------------------

@@ -73,6 +73,14 @@ def membership_values(user: User, day: date | None, field: str, roles=None):
     return sorted({getattr(m, field) for m in rows if roles is None or m.role in roles}, key=str)
 
 
+def membership_value_set(user: User, field: str, roles=None) -> set:
+    """`field` of the user's current memberships today, as a set of values."""
+    values = membership_values(user, None, field, roles)
+    if isinstance(values, list):
+        return set(values)
+    return {row[field] for row in values}
+
+
 def column(model, attname: str) -> str:
     return model._meta.get_field(attname.removesuffix("_id")).column
 

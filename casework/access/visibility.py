@@ -38,6 +38,7 @@ from .sql import (
     current_memberships,
     grants_sql,
     membership_sql,
+    membership_value_set,
     membership_values,
     signed_in,
     union,
@@ -84,9 +85,7 @@ def get_visible_plan_or_404(user: User, pk) -> SupportPlan:
 
 
 def visible_interventions(user: User) -> QuerySet[Intervention]:
-    return Intervention.objects.filter(
-        among("plan__case_id", grants_sql(Case, user, r.VIEW_CASE))
-    )
+    return Intervention.objects.filter(among("plan__case_id", grants_sql(Case, user, r.VIEW_CASE)))
 
 
 def get_visible_intervention_or_404(user: User, pk) -> Intervention:
@@ -158,9 +157,7 @@ def visible_referrals(user: User, perm: str = r.VIEW_REFERRAL) -> QuerySet[Refer
             f"WHERE x.{column(Referral, 'case_id')} IN ({cases[0]})",
             cases[1],
         )
-    return Referral.objects.filter(
-        among("pk", union(grants_sql(Referral, user, perm), of_cases))
-    )
+    return Referral.objects.filter(among("pk", union(grants_sql(Referral, user, perm), of_cases)))
 
 
 def get_visible_referral_or_404(user: User, pk, perm: str = r.VIEW_REFERRAL) -> Referral:
@@ -222,7 +219,7 @@ def get_visible_student_or_404(user: User, pk) -> Student:
 
 def full_student_schools(user: User) -> set:
     """The schools whose students the user sees in full (not the roster line)."""
-    return set(membership_values(user, None, "organization_id", roles=r.FULL_STUDENT_ROLES))
+    return membership_value_set(user, "organization_id", roles=r.FULL_STUDENT_ROLES)
 
 
 def full_student_ids(user: User, students) -> set:
@@ -257,9 +254,7 @@ def visible_concerns(user: User) -> QuerySet[Concern]:
     if not signed_in(user):
         return Concern.objects.none()
     schools = membership_values(user, None, "organization_id", roles=r.CONCERN_OVERSEER_ROLES)
-    mine = Q(raised_by=user) & Q(
-        school_id__in=membership_values(user, None, "organization_id")
-    )
+    mine = Q(raised_by=user) & Q(school_id__in=membership_values(user, None, "organization_id"))
     return Concern.objects.filter(mine | Q(school_id__in=schools))
 
 
@@ -376,7 +371,4 @@ def get_visible_job_or_404(user: User, pk) -> Job:
 def has_current_membership(user: User) -> bool:
     if not signed_in(user):
         return False
-    values = membership_values(user, None, "organization_id")
-    if isinstance(values, list):
-        return bool(values)
-    return values.exists()
+    return bool(membership_value_set(user, "organization_id"))

@@ -306,7 +306,7 @@ class ReceivedClaimSerializer(serializers.ModelSerializer):
 
 def visible_transfer(request, pk) -> Transfer:
     transfer = (
-        transfers.visible_transfers(request.user)
+        access.visible_transfers(request.user)
         .filter(pk=pk)
         .select_related("case__student", "from_school", "to_school", "requested_by", "decided_by")
         .first()
@@ -322,7 +322,7 @@ class TransferListCreate(generics.GenericAPIView):
     @extend_schema(operation_id="transfers_list", responses=s.TransferSerializer(many=True))
     def get(self, request):
         rows = (
-            transfers.visible_transfers(request.user)
+            access.visible_transfers(request.user)
             .select_related(
                 "case__student", "from_school", "to_school", "requested_by", "decided_by"
             )
@@ -402,7 +402,7 @@ class TransferAction(APIView):
 
 def claim_sides(user) -> set:
     """Schools the user claims for: a claim to one of them is seen from the claimant's side."""
-    return {school.pk for school in transfers.claiming_schools(user)}
+    return {school.pk for school in access.transfer_receiving_schools(user)}
 
 
 def serialize_claim(user, claim, claimant_schools=None):
@@ -414,7 +414,7 @@ def serialize_claim(user, claim, claimant_schools=None):
 
 def visible_claim(request, pk) -> TransferClaim:
     claim = (
-        transfers.visible_claims(request.user)
+        access.visible_claims(request.user)
         .filter(pk=pk)
         .select_related("to_school", "case", "claimed_by", "decided_by")
         .first()
@@ -432,7 +432,7 @@ class TransferClaimList(generics.GenericAPIView):
     )
     def get(self, request):
         rows = (
-            transfers.visible_claims(request.user)
+            access.visible_claims(request.user)
             .select_related("to_school", "case", "claimed_by", "decided_by")
             .order_by("-claimed_at", "-pk")
         )

@@ -15,19 +15,14 @@ from casework import access, audit, instruments, selectors
 from casework.models import (
     Case,
     CaseMember,
-    Intervention,
     Job,
-    Meeting,
     Notification,
     SupportPlan,
 )
 from casework.workflows import intake, lifecycle, planning, records, roster, students, team
-from partners.choices import Role
 from partners.models import Organization, User
 
 from . import serializers as s
-
-FULL_STUDENT_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL)
 
 
 def log_read(request, action, object_type, objects, *, case=None, student=None):
@@ -43,16 +38,8 @@ def log_read(request, action, object_type, objects, *, case=None, student=None):
     )
 
 
-def visible_case(request, pk, perm=access.VIEW_CASE) -> Case:
-    case = (
-        access.visible_cases(request.user)
-        .filter(pk=pk)
-        .select_related("student", "owner", "lead", "coordinator")
-        .first()
-    )
-    if case is None:
-        raise exceptions.NotFound()
-    return case
+def visible_case(request, pk) -> Case:
+    return access.get_visible_case_or_404(request.user, pk)
 
 
 def list_action(request) -> str:
@@ -76,9 +63,7 @@ class PaginatedReadMixin:
 def coordinator_school(request) -> Organization:
     """The school a coordinator acts for: their only one, or the one they name."""
     schools = Organization.objects.filter(
-        pk__in=access.current_memberships(request.user)
-        .filter(role=Role.COORDINATOR)
-        .values("organization_id")
+        pk__in=[s.pk for s in access.roster_schools(request.user)]
     )
     wanted = request.data.get("school") or request.query_params.get("school")
     if wanted:
@@ -108,22 +93,9 @@ class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
     def get(self, request):
         students_qs = self.get_queryset()
         page = self.paginate_queryset(students_qs)
-        full_schools = set(
-            access.current_memberships(request.user)
-            .filter(role__in=FULL_STUDENT_ROLES)
-            .values_list("organization_id", flat=True)
-        )
-        by_case = set(
-            access.visible_cases(request.user)
-            .filter(student__in=[st.pk for st in page])
-            .values_list("student_id", flat=True)
-        )
+        full = access.full_student_ids(request.user, page)
         data = [
-            (
-                s.StudentSerializer
-                if st.school_id in full_schools or st.pk in by_case
-                else s.RosterStudentSerializer
-            )(st).data
+            (s.StudentSerializer if st.pk in full else s.RosterStudentSerializer)(st).data
             for st in page
         ]
         log_read(request, list_action(request), "student", page)
@@ -145,11 +117,9 @@ class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
 class StudentDetail(APIView):
     @extend_schema(responses=s.StudentSerializer)
     def get(self, request, pk):
-        student = get_object_or_404(
-            access.visible_students(request.user).prefetch_related("guardians"), pk=pk
-        )
+        student = access.get_visible_student_or_404(request.user, pk)
         log_read(request, "view", "student", [student], student=student)
-        if selectors.is_roster_only(request.user, student):
+        if access.is_roster_only(request.user, student):
             return Response(s.RosterStudentSerializer(student).data)
         return Response(s.StudentSerializer(student).data)
 
@@ -217,7 +187,7 @@ class ConcernListCreate(PaginatedReadMixin, generics.GenericAPIView):
 class ConcernTriage(APIView):
     @extend_schema(request=s.TriageSerializer, responses=s.ConcernSerializer)
     def post(self, request, pk):
-        concern = get_object_or_404(selectors.visible_concerns(request.user), pk=pk)
+        concern = access.get_visible_concern_or_404(request.user, pk)
         body = s.TriageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         case = None
@@ -442,14 +412,7 @@ class CasePlans(PaginatedReadMixin, generics.GenericAPIView):
 
 
 def visible_plan(request, pk) -> SupportPlan:
-    plan = (
-        SupportPlan.objects.filter(pk=pk, case__in=access.visible_cases(request.user).values("pk"))
-        .select_related("case")
-        .first()
-    )
-    if plan is None:
-        raise exceptions.NotFound()
-    return plan
+    return access.get_visible_plan_or_404(request.user, pk)
 
 
 class PlanDetail(APIView):
@@ -501,15 +464,7 @@ class PlanInterventions(APIView):
 class InterventionLogs(APIView):
     @extend_schema(request=s.ServiceLogSerializer, responses={201: s.ServiceLogSerializer})
     def post(self, request, pk):
-        intervention = (
-            Intervention.objects.filter(
-                pk=pk, plan__case__in=access.visible_cases(request.user).values("pk")
-            )
-            .select_related("plan__case")
-            .first()
-        )
-        if intervention is None:
-            raise exceptions.NotFound()
+        intervention = access.get_visible_intervention_or_404(request.user, pk)
         body = s.ServiceLogSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         log = planning.log_service(intervention, by=request.user, **body.validated_data)
@@ -523,16 +478,14 @@ class MeetingListCreate(PaginatedReadMixin, generics.GenericAPIView):
     serializer_class = s.MeetingSerializer
 
     def get(self, request):
-        orgs = access.current_memberships(request.user).values("organization_id")
         meetings = (
-            Meeting.objects.filter(organization_id__in=orgs)
+            access.visible_meetings(request.user)
             .prefetch_related("attendees", "decisions")
             .order_by("-held_on", "-created_at")
         )
         page = self.paginate_queryset(meetings)
-        case_ids = {d.case_id for m in page for d in m.decisions.all()}
-        visible = set(
-            access.visible_cases(request.user).filter(pk__in=case_ids).values_list("pk", flat=True)
+        visible = access.visible_case_ids(
+            request.user, {d.case_id for m in page for d in m.decisions.all()}
         )
         log_read(request, "list", "meeting", page)
         data = s.MeetingSerializer(page, many=True, context={"visible_case_ids": visible}).data
@@ -543,10 +496,9 @@ class MeetingListCreate(PaginatedReadMixin, generics.GenericAPIView):
         body = s.MeetingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        organization = Organization.objects.filter(
-            pk=data["organization"],
-            pk__in=access.current_memberships(request.user).values("organization_id"),
-        ).first()
+        organization = (
+            access.meeting_organizations(request.user).filter(pk=data["organization"]).first()
+        )
         if organization is None:
             raise exceptions.ValidationError(
                 {"organization": [_("소속 기관의 회의만 기록할 수 있습니다.")]}

@@ -14,29 +14,16 @@ from django.utils.translation import gettext as _
 from casework import access, deadlines
 from casework.models import CaseStatus, ReferralStatus
 from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
-from partners.choices import OrganizationKind, Role
-from partners.context_processors import active_memberships
 
 from .work import log
-
-DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
 
 
 @login_required
 def district_dashboard(request):
-    membership = next(
-        (
-            m
-            for m in active_memberships(request)
-            if m.is_current()
-            and m.role in DISTRICT_ROLES
-            and m.organization.kind == OrganizationKind.DISTRICT_OFFICE
-        ),
-        None,
-    )
-    if membership is None:
+    offices = access.district_offices(request.user)
+    if not offices:
         raise PermissionDenied(_("교육지원청 통합지원센터 담당자만 볼 수 있습니다."))
-    office = membership.organization
+    office = offices[0]
     today = deadlines.today()
     # The cases the office leads, per school and status, in one pass: the counts per status and
     # the schools with the most open cases both come from it.

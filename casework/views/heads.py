@@ -14,14 +14,11 @@ from simple_history.utils import bulk_update_with_history
 from casework import access, selectors
 from casework.choices import RiskLevel
 from casework.forms import ReasonForm
-from casework.models import CaseStatus, Notification, SupportPlan
+from casework.models import CaseStatus, Notification
 from casework.workflows import planning
-from partners.choices import Role
 from partners.pagination import SlimPaginator
 
 from .work import PAGE_SIZE, attempt, log
-
-HEAD_ROLES = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 
 
 @login_required
@@ -34,13 +31,7 @@ def approvals(request):
 @login_required
 @require_POST
 def plan_decide(request, pk, decision):
-    plan = (
-        SupportPlan.objects.filter(pk=pk, case__in=access.visible_cases(request.user).values("pk"))
-        .select_related("case")
-        .first()
-    )
-    if plan is None:
-        raise Http404
+    plan = access.get_visible_plan_or_404(request.user, pk)
     version = request.POST.get("version") or None
     if decision == "approve":
         done = attempt(request, planning.approve_plan, plan, by=request.user, version=version)
@@ -65,7 +56,7 @@ def plan_decide(request, pk, decision):
 
 @login_required
 def school_overview(request):
-    if not access.current_memberships(request.user).filter(role__in=HEAD_ROLES).exists():
+    if not access.heads_a_school(request.user):
         raise PermissionDenied
     overview = selectors.school_overview(request.user)
     status = request.GET.get("status") or ",".join(

@@ -17,7 +17,6 @@ from casework import access, deadlines, packets, selectors
 from casework.forms import KrdsForm, MessageForm, ReferralDecisionForm, ReferralForm
 from casework.models import Case, Consent, Referral, ReferralStatus
 from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
-from casework.notify import members_with_roles
 from casework.workflows import records, transfers
 from casework.workflows import referrals as wf
 from casework.workflows.errors import WorkflowError
@@ -356,17 +355,10 @@ def referral_detail(request, pk):
     sender = access.is_referral_sender(request.user, referral)
     # Sending, cancelling: the check the workflow makes (a vice-principal follows the case only).
     can_send = access.acts_for_referral_sender(request.user, referral, case_perms)
-    can_decide = receiver and (
-        access.acting_membership(
-            request.user, referral.to_organization, wf._decision_roles(referral)
-        )
-        is not None
-    )
+    can_decide = receiver and access.may_decide_referral(request.user, referral)
     assignees = []
     if receiver and referral.status in OPEN_STATUSES:
-        assignees = members_with_roles(
-            referral.to_organization, access.receiver_roles(referral.to_organization)
-        )
+        assignees = access.receiving_people(referral.to_organization)
     thread = list(referral.messages.select_related("author", "organization"))
     log(request, "view", "referral", [referral], case=referral.case)
     return render(
@@ -465,31 +457,27 @@ def consent_withdraw(request, pk, consent_pk):
 @login_required
 def transfer_list(request):
     rows = (
-        transfers.visible_transfers(request.user)
+        access.visible_transfers(request.user)
         .select_related("case__student", "from_school", "to_school", "requested_by")
         .order_by("-requested_at")
     )
     page = SlimPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "transfer", list(page))
-    mine = set(
-        access.current_memberships(request.user)
-        .filter(role="coordinator")
-        .values_list("organization_id", flat=True)
-    )
+    mine = {school.pk for school in access.transfer_receiving_schools(request.user)}
     checker = access.AccessChecker(request.user)
     checker.prefetch([t.case for t in page])
     cancellable = {
         t.pk
         for t in page
         if t.status == "requested"
-        and transfers.may_request_transfer(request.user, t.case, checker.perms(t.case))
+        and access.may_request_transfer(request.user, t.case, checker.perms(t.case))
     }
     claims = list(
-        transfers.visible_claims(request.user)
+        access.visible_claims(request.user)
         .select_related("to_school", "case__student", "claimed_by")
         .order_by("-claimed_at")[:PAGE_SIZE]
     )
-    claiming = transfers.claiming_schools(request.user)
+    claiming = access.transfer_receiving_schools(request.user)
     claimant_side = {school.pk for school in claiming}
     made = [c for c in claims if c.to_school_id in claimant_side]
     for claim in made:
@@ -526,7 +514,7 @@ class TransferClaimForm(KrdsForm):
 @require_POST
 def transfer_claim(request):
     """The same answer whether or not the student has a case at another school."""
-    if not transfers.claiming_schools(request.user):
+    if not access.transfer_receiving_schools(request.user):
         raise PermissionDenied(_("전학 온 학교의 담당자만 이관을 요청할 수 있습니다."))
     form = TransferClaimForm(request.POST)
     if form.is_valid():
@@ -548,7 +536,7 @@ def transfer_claim(request):
 @login_required
 @require_POST
 def transfer_claim_action(request, pk, action):
-    claim = transfers.visible_claims(request.user).filter(pk=pk).first()
+    claim = access.visible_claims(request.user).filter(pk=pk).first()
     if claim is None:
         raise Http404
     workflow = {"confirm": transfers.confirm_claim, "decline": transfers.decline_claim}.get(action)
@@ -592,7 +580,7 @@ def transfer_request(request, pk):
 @login_required
 @require_POST
 def transfer_action(request, pk, action):
-    transfer = transfers.visible_transfers(request.user).filter(pk=pk).first()
+    transfer = access.visible_transfers(request.user).filter(pk=pk).first()
     if transfer is None:
         raise Http404
     reason = request.POST.get("reason", "")

@@ -24,11 +24,9 @@ from casework.forms import (
     TransitionForm,
     TriageForm,
 )
-from casework.models import Case, CaseStatus, Concern, Intervention, Job, Meeting, SupportPlan
+from casework.models import Case, CaseStatus, Concern, Intervention, Job, SupportPlan
 from casework.workflows import intake, lifecycle, planning, records, roster, team
 from casework.workflows.errors import WorkflowError
-from partners.choices import Role
-from partners.context_processors import active_memberships
 from partners.models import Membership, Organization
 from partners.pagination import SlimPaginator
 
@@ -133,11 +131,7 @@ def concern_list(request):
     concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
     page = SlimPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "concern", page)
-    triage_schools = set(
-        access.current_memberships(request.user)
-        .filter(role=Role.COORDINATOR)
-        .values_list("organization_id", flat=True)
-    )
+    triage_schools = {school.pk for school in access.organizations_where_triaging(request.user)}
     open_cases = {
         c.student_id: c
         for c in access.visible_cases(request.user)
@@ -220,7 +214,7 @@ def case_new(request):
         access.visible_students(request.user), pk=request.GET.get("student")
     )
     # A teacher sees the roster student, but opening a case is the coordinator's.
-    if access.acting_membership(request.user, student.school, [Role.COORDINATOR]) is None:
+    if not access.may_open_case(request.user, student.school):
         raise PermissionDenied
     form = CaseOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -231,14 +225,6 @@ def case_new(request):
             return redirect("casework:case_detail", case.pk)
     log(request, "view", "student", [student], student=student)
     return render(request, "casework/case_new.html", {"form": form, "student": student})
-
-
-def _team_candidates(case):
-    return (
-        Membership.objects.current()
-        .filter(organization_id__in={case.owner_id, case.lead_id})
-        .select_related("user")
-    )
 
 
 @login_required
@@ -252,9 +238,8 @@ def case_detail(request, pk):
     notes = list(selectors.list_rows(access.visible_notes(request.user, case), author="user"))
     log(request, "view", "case", [case], case=case, student=case.student)
     team_form = TeamForm()
-    roles = dict(Role.choices)
     team_form.fields["user"].choices = [
-        (m.user_id, f"{m.user} ({roles.get(m.role, m.role)})") for m in _team_candidates(case)
+        (m.user_id, f"{m.user} ({m.get_role_display()})") for m in access.team_candidates(case)
     ]
     instrument = instruments.instruments().get("needs_checklist")
     transitions = sorted(lifecycle.ALLOWED.get(case.status, set()), key=CaseStatus.values.index)
@@ -285,17 +270,8 @@ def case_detail(request, pk):
 def _referral_context(request, case, perms) -> dict:
     """The case page's referrals, its transfer and what the user may start from here."""
     from casework.forms import TransferForm
-    from casework.workflows import referrals as referral_flows
-    from casework.workflows import transfers as transfer_flows
 
-    sender = None
-    if "manage_case" in perms:
-        mine = {(m.organization_id, m.role) for m in active_memberships(request) if m.is_current()}
-        places = (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,)
-        for org in places:
-            if any((org.pk, role) in mine for role in referral_flows.SENDER_ROLES):
-                sender = org
-                break
+    sender = access.sending_organization(request.user, case, perms)
     referrals = list(
         case.referrals.select_related("to_organization", "service").order_by("-created_at")
     )
@@ -308,7 +284,7 @@ def _referral_context(request, case, perms) -> dict:
         and case.is_open,
         # The workflow's own test, so that no one is shown a form that ends in a refusal.
         "transfer_form": TransferForm()
-        if case.is_open and transfer_flows.may_request_transfer(request.user, case, perms)
+        if case.is_open and access.may_request_transfer(request.user, case, perms)
         else None,
         "pending_transfer_to": getattr(case, "pending_transfer_to", None),
     }
@@ -410,11 +386,11 @@ def case_action(request, pk, action):
         )
     elif action == "team_add":
         form = TeamForm(data)
-        form.fields["user"].choices = [(str(m.user_id), "") for m in _team_candidates(case)]
+        form.fields["user"].choices = [(str(m.user_id), "") for m in access.team_candidates(case)]
         if form.is_valid():
             user = next(
                 m.user
-                for m in _team_candidates(case)
+                for m in access.team_candidates(case)
                 if str(m.user_id) == form.cleaned_data["user"]
             )
             attempt(
@@ -469,33 +445,25 @@ def _date(text):
 # --- Meetings --------------------------------------------------------------------------------
 
 
-def _meeting_org(user):
-    return (
-        access.current_memberships(user)
-        .filter(role__in=lifecycle.MEETING_ROLES)
-        .select_related("organization")
-        .first()
-    )
-
-
 @login_required
 def meeting_list(request):
-    orgs = access.current_memberships(request.user).values("organization_id")
-    meetings = Meeting.objects.filter(organization_id__in=orgs).prefetch_related(
+    meetings = access.visible_meetings(request.user).prefetch_related(
         "attendees", "decisions__case"
     )
     page = SlimPaginator(meetings.order_by("-held_on"), PAGE_SIZE).get_page(request.GET.get("page"))
-    visible = set(access.visible_cases(request.user).values_list("pk", flat=True)[:5000])
+    # A decision row shows to whoever may view its case (DESIGN.md §5).
+    visible = access.visible_case_ids(
+        request.user, {d.case_id for m in page for d in m.decisions.all()}
+    )
     log(request, "list", "meeting", page)
     return render(request, "casework/meeting_list.html", {"page": page, "visible": visible})
 
 
 @login_required
 def meeting_new(request):
-    membership = _meeting_org(request.user)
-    if membership is None:
+    org = access.meeting_organizations(request.user).order_by("name").first()
+    if org is None:
         raise PermissionDenied
-    org = membership.organization
     form = MeetingForm(request.POST or None)
     people = Membership.objects.current().filter(organization=org).select_related("user")
     form.fields["attendees"].choices = [(str(m.user_id), str(m.user)) for m in people]
@@ -563,11 +531,9 @@ def student_detail(request, pk):
     student = get_object_or_404(
         access.visible_students(request.user).select_related("school", "home_borough"), pk=pk
     )
-    roster_only = selectors.is_roster_only(request.user, student)
+    roster_only = access.is_roster_only(request.user, student)
     cases = [] if roster_only else list(access.visible_cases(request.user).filter(student=student))
-    can_open = (
-        access.acting_membership(request.user, student.school, [Role.COORDINATOR]) is not None
-    )
+    can_open = access.may_open_case(request.user, student.school)
     log(request, "view", "student", [student], student=student)
     return render(
         request,
@@ -578,14 +544,10 @@ def student_detail(request, pk):
 
 @login_required
 def roster_import(request):
-    membership = (
-        access.current_memberships(request.user)
-        .filter(role=Role.COORDINATOR)
-        .select_related("organization")
-        .first()
-    )
-    if membership is None:
+    schools = access.roster_schools(request.user)
+    if not schools:
         raise PermissionDenied
+    school = schools[0]
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -593,16 +555,14 @@ def roster_import(request):
             request,
             roster.start_roster_import,
             by=request.user,
-            school=membership.organization,
+            school=school,
             file_name=upload.name,
             data=upload.read(roster.MAX_BYTES + 1),
             dry_run=form.cleaned_data["dry_run"],
         )
         if job:
             return redirect("casework:job_detail", job.pk)
-    return render(
-        request, "casework/roster_import.html", {"form": form, "school": membership.organization}
-    )
+    return render(request, "casework/roster_import.html", {"form": form, "school": school})
 
 
 @login_required

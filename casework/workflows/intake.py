@@ -16,15 +16,12 @@ from casework.models import (
     IdentificationSource,
     Student,
 )
-from casework.notify import members_with_roles, notify
-from partners.choices import Domain, Role
+from casework.notify import notify
+from partners.choices import Domain
 from partners.models import Organization, User
 
 from .common import attribute, save
 from .errors import GuardFailed
-
-TRIAGE_ROLES = (Role.COORDINATOR,)
-OPEN_CASE_ROLES = (Role.COORDINATOR,)
 
 
 def _check_codes(values, choices, field):
@@ -62,7 +59,7 @@ def raise_concern(
     attribute(concern, by, "지원 요청")
     concern.save()
     notify(
-        members_with_roles(student.school, TRIAGE_ROLES),
+        access.audience(student.school, "concern_raised"),
         kind="concern_raised",
         params={"name": student.name},
         body=description[:200],
@@ -99,7 +96,7 @@ def open_case(
 ) -> Case:
     """Open the student's case at their school, run by the opening coordinator."""
     school = student.school
-    if access.acting_membership(by, school, OPEN_CASE_ROLES) is None:
+    if not access.may_open_case(by, school):
         raise PermissionDenied(_("사례는 학교의 담당자가 개설합니다."))
     _check_codes(difficulties, Difficulty, "difficulties")
     _check_codes(domains or [], Domain, "domains")
@@ -128,7 +125,7 @@ def open_case(
     member.save()
     access.grant_case_to_owner_school(case)
     notify(
-        members_with_roles(school, (Role.PRINCIPAL, Role.VICE_PRINCIPAL)),
+        access.audience(school, "case_opened"),
         kind="case_opened",
         params={"number": case.number},
         case=case,
@@ -143,7 +140,7 @@ def triage_concern(
     concern: Concern, *, by: User, decision: str, case: Case | None = None, reason: str = ""
 ) -> Concern:
     """The coordinator decides: open a case, attach to the student's open case, or no action."""
-    if access.acting_membership(by, concern.school, TRIAGE_ROLES) is None:
+    if not access.may_triage(by, concern.school):
         raise PermissionDenied(_("지원 요청은 학교의 담당자가 검토합니다."))
     if concern.status != Concern.Status.OPEN:
         raise GuardFailed(_("이미 검토한 지원 요청입니다."))

@@ -21,8 +21,7 @@ from casework.models import (
     ReferralStatus,
     SupportPlan,
 )
-from casework.notify import members_with_roles, notify
-from partners.choices import Role
+from casework.notify import notify
 from partners.models import Organization, User
 
 from .common import attribute, check_version, require_case_perm, save
@@ -46,7 +45,6 @@ OPEN_REFERRAL_STATUSES = (
     ReferralStatus.IN_PROGRESS,
 )
 # Who sits in the school meeting (Decree 10): vice-principal convenes, principal accountable.
-MEETING_ROLES = (Role.COORDINATOR, Role.VICE_PRINCIPAL, Role.PRINCIPAL, Role.CASE_MANAGER)
 
 
 def has_selection_decision(case: Case) -> bool:
@@ -123,7 +121,7 @@ def _apply(case: Case, to: str, *, by: User, reason: str, closure_reason: str = 
     label = f"{previous} → {to}" + (f": {reason}" if reason else "")
     save(case, by, label, bump=True)
     notify(
-        [case.coordinator, *members_with_roles(case.owner, (Role.PRINCIPAL,))],
+        [case.coordinator, *access.audience(case.owner, "case_transition")],
         kind="case_status",
         params={"number": case.number, "status": S(to).value},
         body=reason,
@@ -177,7 +175,7 @@ def record_meeting(
 ) -> Meeting:
     """Minutes of a meeting and its decisions per case; select / not_select / close decisions
     apply that transition to the case (Decree 10: the school decides in its meeting)."""
-    if access.acting_membership(by, organization, MEETING_ROLES) is None:
+    if not access.may_record_meeting(by, organization):
         raise PermissionDenied(_("이 기관의 회의를 기록할 권한이 없습니다."))
     if kind not in Meeting.Kind.values:
         raise ValidationError({"kind": _("알 수 없는 회의 종류입니다.")})

@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from casework import access
 from casework.choices import Domain, SupportType
 from casework.models import Case, CaseStatus, Intervention, ServiceLog, SupportPlan
-from casework.notify import members_with_roles, notify
-from partners.choices import Role
+from casework.notify import notify
 from partners.models import User
 
 from .common import attribute, check_version, require_case_perm, save
@@ -85,7 +84,7 @@ def submit_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> S
     plan.submitted_at = timezone.now()
     save(plan, by, "승인 요청", bump=True)
     notify(
-        members_with_roles(plan.case.owner, (Role.PRINCIPAL,)),
+        access.audience(plan.case.owner, "plan_submitted"),
         kind="plan_submitted",
         params={"number": plan.case.number},
         case=plan.case,

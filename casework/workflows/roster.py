@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from casework import access
 from casework.models import Job
 from casework.tasks import import_roster
-from partners.choices import Role
 from partners.models import Organization, User
 
 from .common import attribute
@@ -25,7 +24,7 @@ def start_roster_import(
 ) -> Job:
     """Queue an import of `data` into `school`'s roster; the job reports progress and errors.
     Only the school's coordinator (학생맞춤통합지원 담당자) keeps the roster."""
-    if access.acting_membership(by, school, [Role.COORDINATOR]) is None:
+    if not access.keeps_roster(by, school):
         raise PermissionDenied(_("학생 명부는 학교의 담당자가 가져옵니다."))
     # Browsers on Windows may send the whole client path.
     file_name = re.split(r"[\\/]", file_name or "")[-1].strip()

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from casework import access
 from casework.models import Guardian, Student
-from partners.choices import Role
 from partners.models import Organization, User
 
 from .common import attribute
@@ -16,7 +15,7 @@ from .common import attribute
 def create_student(
     *, by: User, school: Organization, guardians: list[dict] | None = None, **fields
 ) -> Student:
-    if access.acting_membership(by, school, [Role.COORDINATOR]) is None:
+    if not access.keeps_roster(by, school):
         raise PermissionDenied(_("학생은 학교의 담당자가 등록합니다."))
     neis_id = fields.get("neis_id") or ""
     if neis_id and Student.objects.filter(school=school, neis_id=neis_id).exists():

@@ -14,24 +14,30 @@ from partners.models import User
 from .common import attribute, require_case_perm
 from .errors import GuardFailed
 
-# Restricted notes: the author, the school's coordinator and team members whose role is counsellor.
-TEAM_GRANTS = {
-    TeamRole.COUNSELLOR: (access.VIEW_CASE, access.CHANGE_CASE, access.VIEW_RESTRICTED_NOTES)
-}
-DEFAULT_TEAM_GRANTS = (access.VIEW_CASE, access.CHANGE_CASE)
-
 
 @transaction.atomic
 def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMember:
+    """Add a person to the case team in a case role that fits their organisation (the owner
+    school's staff take the school's roles; a lead office's members join as case manager).
+    Restricted notes open only to a counsellor who is staff of the owner school."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
     require_case_perm(by, access.MANAGE_CASE, case)
     if role not in TeamRole.values:
         raise ValidationError({"role": _("알 수 없는 팀 역할입니다.")})
-    orgs = {case.owner_id, case.lead_id}
-    if not access.current_memberships(user).filter(organization_id__in=orgs).exists():
+    if not (access.is_member_of(user, case.owner_id) or access.is_member_of(user, case.lead_id)):
         raise ValidationError(
             {
                 "user": _(
                     "사례를 맡은 기관에 소속되어 개인정보 취급승인을 받은 사람만 팀원이 될 수 있습니다."
+                )
+            }
+        )
+    if not access.team_role_fits(user, case, role):
+        raise ValidationError(
+            {
+                "role": _(
+                    "이 사람의 소속에 맞지 않는 팀 역할입니다. 교육지원청 직원은 사례관리자로, "
+                    "상담교사 역할은 학교 교직원만 맡을 수 있습니다."
                 )
             }
         )
@@ -40,7 +46,9 @@ def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMembe
     member = CaseMember(case=case, user=user, role=role, added_by=by)
     attribute(member, by, "팀원 추가")
     member.save()
-    access.grant_to_user(case, user, TEAM_GRANTS.get(role, DEFAULT_TEAM_GRANTS))
+    access.grant_to_user(
+        case, user, access.team_grants(role, owner_staff=access.is_owner_staff(user, case))
+    )
     notify(
         [user],
         kind="team_added",

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +23,8 @@ from casework.models import (
     Transfer,
     TransferClaim,
 )
-from casework.notify import members_with_roles, notify
-from partners.choices import OrganizationKind, Role
+from casework.notify import notify
+from partners.choices import OrganizationKind
 from partners.models import Organization, User
 
 from .common import attribute, save
@@ -32,39 +32,15 @@ from .errors import GuardFailed
 from .referrals import hand_over_referrals
 
 T = Transfer.Status
-# Who hands a case over for the old school (DESIGN.md §4): its coordinator or principal.
-REQUEST_ROLES = (Role.COORDINATOR, Role.PRINCIPAL)
-
-
-def visible_transfers(user: User):
-    """Transfers of cases the user may manage, and those addressed to a school where the user
-    is the coordinator (who sees only what the request says until accepting)."""
-    cases = access.visible_cases(user, access.MANAGE_CASE).filter(pk=OuterRef("case_id"))
-    schools = (
-        access.current_memberships(user).filter(role=Role.COORDINATOR).values("organization_id")
-    )
-    return Transfer.objects.filter(Q(Exists(cases)) | Q(to_school_id__in=schools))
 
 
 def _url(transfer: Transfer) -> str:
     return "/casework/transfers/"
 
 
-def may_request_transfer(user: User, case: Case, case_perms=None) -> bool:
-    """The one test of who may request a case's hand-over, for the workflow and the case page
-    alike: `manage_case` and a request role at the owner school (a lead office's case manager
-    manages the case but does not move it between schools). `case_perms`, when the caller
-    already holds the user's permissions on the case, spares a query."""
-    if case_perms is None:
-        allowed = access.has_case_perm(user, access.MANAGE_CASE, case)
-    else:
-        allowed = access.MANAGE_CASE in case_perms
-    return allowed and access.holds_role(user, case.owner_id, REQUEST_ROLES)
-
-
 @transaction.atomic
 def request_transfer(case: Case, *, by: User, to_school: Organization, reason: str) -> Transfer:
-    if not may_request_transfer(by, case):
+    if not access.may_request_transfer(by, case):
         raise PermissionDenied(_("전학 이관은 현재 학교의 담당자가 요청합니다."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("이관 사유를 적어 주세요.")})
@@ -90,7 +66,7 @@ def request_transfer(case: Case, *, by: User, to_school: Organization, reason: s
 def _notify_requested(recipient_school, case, to_school, reason, *, url, by) -> None:
     """The other side's coordinators learn of a hand-over to decide (a request or a claim)."""
     notify(
-        members_with_roles(recipient_school, (Role.COORDINATOR,)),
+        access.audience(recipient_school, "transfer_requested"),
         kind="transfer_requested",
         params={"school": case.owner.name, "to": to_school.name},
         body=reason.strip(),
@@ -100,7 +76,7 @@ def _notify_requested(recipient_school, case, to_school, reason, *, url, by) -> 
 
 
 def _require_new_coordinator(user: User, transfer: Transfer) -> None:
-    if access.acting_membership(user, transfer.to_school, (Role.COORDINATOR,)) is None:
+    if not access.may_receive_transfer(user, transfer.to_school):
         raise PermissionDenied(_("전학 간 학교의 담당자만 할 수 있습니다."))
 
 
@@ -112,7 +88,7 @@ def accept_transfer(transfer: Transfer, *, by: User) -> Transfer:
         raise GuardFailed(_("요청 중인 이관만 수락할 수 있습니다."))
     case, old = _hand_over(transfer, by=by, coordinator=by, reason="전학 이관 수락")
     notify(
-        [transfer.requested_by, *members_with_roles(old, (Role.COORDINATOR,))],
+        [transfer.requested_by, *access.audience(old, "transfer_decided")],
         kind="transfer_accepted",
         params={"number": case.number, "to": transfer.to_school.name},
         exclude=by,
@@ -153,10 +129,8 @@ def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
     for member in CaseMember.objects.filter(case=case, removed_at__isnull=True).select_related(
         "user"
     ):
-        if (
-            not access.current_memberships(member.user)
-            .filter(organization_id__in=(case.owner_id, case.lead_id))
-            .exists()
+        if not access.is_member_of(member.user, case.owner_id) and not access.is_member_of(
+            member.user, case.lead_id
         ):
             member.removed_at = now
             attribute(member, by, "전학 이관")
@@ -202,7 +176,7 @@ def decline_transfer(transfer: Transfer, *, by: User, reason: str) -> Transfer:
 @transaction.atomic
 def cancel_transfer(transfer: Transfer, *, by: User, reason: str = "") -> Transfer:
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
-    if not may_request_transfer(by, transfer.case):
+    if not access.may_request_transfer(by, transfer.case):
         raise PermissionDenied(_("전학 이관은 현재 학교의 담당자가 취소합니다."))
     if transfer.status != T.REQUESTED:
         raise GuardFailed(_("요청 중인 이관만 취소할 수 있습니다."))
@@ -225,31 +199,6 @@ def cancel_transfer(transfer: Transfer, *, by: User, reason: str = "") -> Transf
 # itself) says that there was a case. A decline is not shown to the claimant for that reason.
 
 CLAIM_DAYS = 14
-
-
-def claiming_schools(user: User) -> list[Organization]:
-    """The schools where the user is the coordinator: where a claim can be made for."""
-    return [
-        m.organization
-        for m in access.current_memberships(user)
-        .filter(role=Role.COORDINATOR, organization__kind=OrganizationKind.SCHOOL)
-        .select_related("organization")
-        .order_by("organization__name")
-    ]
-
-
-def visible_claims(user: User):
-    """Claims the user made for their school, and claims on cases the user may hand over."""
-    schools = [school.pk for school in claiming_schools(user)]
-    held = (
-        access.current_memberships(user)
-        .filter(role__in=list(REQUEST_ROLES))
-        .values("organization_id")
-    )
-    cases = access.visible_cases(user, access.MANAGE_CASE).filter(owner_id__in=held)
-    return TransferClaim.objects.filter(
-        Q(to_school_id__in=schools) | Q(case__in=cases.values("pk"))
-    )
 
 
 def claimant_status(claim: TransferClaim) -> str:
@@ -288,7 +237,7 @@ def claim_transfer(
     reason: str,
     to_school: Organization | None = None,
 ) -> TransferClaim:
-    schools = claiming_schools(by)
+    schools = access.transfer_receiving_schools(by)
     if to_school is None and len(schools) == 1:
         to_school = schools[0]
     if to_school is None or to_school.pk not in {s.pk for s in schools}:
@@ -326,7 +275,7 @@ def _locked_claim(claim: TransferClaim, by: User) -> TransferClaim:
     claim = TransferClaim.objects.select_for_update().get(pk=claim.pk)
     # The claimant may not decide their own claim; whether it matched a case is not theirs to
     # learn, so the refusal is the same either way.
-    if claim.case_id is None or not may_request_transfer(by, claim.case):
+    if claim.case_id is None or not access.may_request_transfer(by, claim.case):
         raise PermissionDenied(_("이전 학교의 담당자만 확인할 수 있습니다."))
     if claim.status != TransferClaim.Status.PENDING:
         raise GuardFailed(_("확인을 기다리는 요청만 처리할 수 있습니다."))

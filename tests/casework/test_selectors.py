@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from casework import audit, selectors
+from casework import access, audit, selectors
 from casework.workflows import intake, lifecycle, planning, records
 from tests.casework.test_workflows import approved_plan, consent_both, select
 from tests.factories import StudentFactory
@@ -91,8 +91,8 @@ def test_case_list_filters(world):
 
 def test_roster_only_for_teachers(world):
     student = StudentFactory(school=world.school)
-    assert selectors.is_roster_only(world["teacher"], student)
-    assert not selectors.is_roster_only(world["coordinator"], student)
+    assert access.is_roster_only(world["teacher"], student)
+    assert not access.is_roster_only(world["coordinator"], student)
 
 
 def test_history_shows_field_changes_with_actor_and_reason(world):
