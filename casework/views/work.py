@@ -51,12 +51,7 @@ def attempt(request, workflow, *args, **kwargs):
 
 
 def visible_case_or_404(request, pk) -> Case:
-    case = (
-        access.visible_cases(request.user).filter(pk=pk).select_related("student", "owner").first()
-    )
-    if case is None:
-        raise Http404
-    return case
+    return access.get_visible_case_or_404(request.user, pk)
 
 
 def is_htmx(request) -> bool:
