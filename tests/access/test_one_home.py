@@ -356,9 +356,12 @@ def test_no_module_outside_access_names_a_role():
                 and node.attr not in ("choices", "values", "labels")  # a model's own choices
             ):
                 offenders.append(f"{rel}:{node.lineno} Role.{node.attr}")
-            if isinstance(node, ast.keyword) and node.arg in ("role", "role__in"):
-                if isinstance(node.value, ast.Constant | ast.Tuple | ast.List):
-                    offenders.append(f"{rel}:{node.lineno} {node.arg}=")
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg in ("role", "role__in")
+                and isinstance(node.value, ast.Constant | ast.Tuple | ast.List)
+            ):
+                offenders.append(f"{rel}:{node.lineno} {node.arg}=")
             if isinstance(node, ast.Name) and node.id.endswith("_ROLES"):
                 offenders.append(f"{rel}:{node.lineno} {node.id}")
     assert offenders == []
