@@ -97,6 +97,11 @@ MESSAGES: dict[str, Message] = {
         _("전학 이관이 완료되었습니다: %(number)s"), body=_("전학 간 학교: %(to)s")
     ),
     "transfer_declined": Message(_("전학 이관이 거절되었습니다: %(number)s")),
+    "lead_office_revoked": Message(
+        _("동의 철회로 사례 주관이 끝났습니다: %(number)s"),
+        body=_("%(school)s에서 다시 주관하며, 이 사례는 더 이상 볼 수 없습니다."),
+        variants={"expired": _("동의 만료로 사례 주관이 끝났습니다: %(number)s")},
+    ),
 }
 
 

@@ -44,6 +44,15 @@ def add_note(
         raise ValidationError({"body": _("내용을 적어 주세요.")})
     if amends is not None and amends.case_id != case.pk:
         raise ValidationError({"amends": _("같은 사례의 기록만 정정할 수 있습니다.")})
+    if (
+        amends is not None
+        and amends.confidentiality == Note.Confidentiality.RESTRICTED
+        and confidentiality != Note.Confidentiality.RESTRICTED
+    ):
+        # A team amendment would name the restricted note to the whole team (DESIGN.md §3).
+        raise ValidationError(
+            {"confidentiality": _("비공개 기록의 정정은 비공개로만 남길 수 있습니다.")}
+        )
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("앞으로의 일시는 기록할 수 없습니다.")})
@@ -156,7 +165,8 @@ def update_case(case: Case, *, by: User, version: int | None, reason: str = "", 
 @transaction.atomic
 def withdraw_consent(consent: Consent, *, by: User, reason: str) -> Consent:
     """A withdrawal takes effect at once: every open referral that relied on the consent is
-    cancelled and its receiver loses access, in this same transaction (DESIGN.md §4)."""
+    cancelled and its receiver loses access, and a lead office whose escalation relied on it
+    stops leading the case, in this same transaction (DESIGN.md §4)."""
     from .referrals import cancel_for_withdrawn_consent
 
     require_case_perm(by, access.MANAGE_CASE, consent.case)

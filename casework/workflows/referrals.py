@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from casework import access, deadlines
 from casework.choices import ConsentPurpose, ConsentSubject, LegalBasis, Urgency
 from casework.models import (
     Case,
+    CaseMember,
     CaseParticipant,
     CaseStatus,
     Consent,
@@ -33,7 +35,7 @@ from casework.models import (
     ReferralStatus,
 )
 from casework.models.referrals import CLOSED_STATUSES, OPEN_STATUSES
-from casework.notify import members_with_roles, notify
+from casework.notify import notify
 from casework.packets import build_packet
 from partners.catalogue import field_codes
 from partners.choices import Domain, OrganizationKind
@@ -166,15 +168,48 @@ def missing_consent(case: Case, receiver: Organization, day=None) -> list[str]:
     return missing
 
 
-def sending_organization(user: User, case: Case) -> Organization | None:
-    """Where the user sends from for this case: the lead office if they work there, else the
-    owner school (coordinator or principal)."""
-    if not access.has_case_perm(user, access.MANAGE_CASE, case):
-        return None
-    for org in (case.lead, case.owner) if case.lead_id != case.owner_id else (case.owner,):
-        if access.may_send_from(user, org):
-            return org
+def lapsed_consent(case: Case, receiver: Organization, day=None) -> Consent | None:
+    """A consent that would cover sharing with `receiver` on `day` but for its expiry, of a
+    subject no valid consent covers. Its last valid day is `expires_on` (Consent.is_valid);
+    after that it counts for nothing, as if withdrawn."""
+    day = day or deadlines.today()
+    found = consents_covering(case, receiver, day)
+    purpose = _consent_purpose(receiver)
+    for consent in case.consents.filter(withdrawn_on__isnull=True, expires_on__lt=day).order_by(
+        "-expires_on"
+    ):
+        if (
+            consent.subject not in found
+            and purpose in (consent.purposes or [])
+            and _recipient_ok(consent, receiver)
+        ):
+            return consent
     return None
+
+
+def _check_consent_holds(referral: Referral) -> None:
+    """A referral on the consent basis goes on (accepted, started) only while valid consents
+    still cover its receiver: an expired consent counts for nothing, even before the daily job
+    (`lapse_expired_consents`) has cancelled the referral."""
+    if referral.legal_basis != LegalBasis.CONSENT:
+        return
+    if not missing_consent(referral.case, referral.to_organization):
+        return
+    lapsed = lapsed_consent(referral.case, referral.to_organization)
+    if lapsed is not None:
+        raise GuardFailed(
+            _(
+                "이 의뢰의 근거인 동의가 만료되어(만료일 %(date)s) 더 진행할 수 없습니다. 보낸 "
+                "기관이 새 동의를 받아 다시 의뢰해야 합니다."
+            )
+            % {"date": lapsed.expires_on.isoformat()}
+        )
+    raise GuardFailed(_("이 의뢰의 근거인 동의가 더 이상 유효하지 않아 진행할 수 없습니다."))
+
+
+def sending_organization(user: User, case: Case) -> Organization | None:
+    """Where the user sends from for this case (access decides)."""
+    return access.sending_organization(user, case)
 
 
 def _require_sender(user: User, referral: Referral) -> None:
@@ -247,6 +282,19 @@ def _check_legal_basis(referral: Referral) -> None:
     # PIPA Art. 17). Only the agreement is waived inside the education system (DESIGN.md §4).
     missing = missing_consent(referral.case, referral.to_organization)
     if missing:
+        lapsed = lapsed_consent(referral.case, referral.to_organization)
+        if lapsed is not None:
+            raise GuardFailed(
+                _(
+                    "%(org)s에 정보를 제공하는 근거인 %(subject)s 동의가 만료되었습니다(만료일 "
+                    "%(date)s). 새 동의를 기록한 뒤 다시 하세요."
+                )
+                % {
+                    "org": referral.to_organization.name,
+                    "subject": ConsentSubject(lapsed.subject).label,
+                    "date": lapsed.expires_on.isoformat(),
+                }
+            )
         raise GuardFailed(
             _(
                 "%(org)s에 정보를 보내려면 '%(purpose)s' 목적이 담긴 동의가 필요합니다: "
@@ -401,11 +449,14 @@ def packet_retention_days(referral: Referral) -> int:
     return settings.REFERRAL_PACKET_RETENTION_DAYS
 
 
-def _record_destruction(referral: Referral, *, by: User | None, rule: str, parts: list[str]):
+def _record_destruction(
+    referral: Referral, *, by: User | None, rule: str, parts: list[str], detail: str = ""
+):
     """One line of the register of destruction (파기 대장, DESIGN.md §6) per referral: which
-    referral, which parts, under which rule; never what they held."""
+    referral, which parts, under which rule (`detail`: the lapsed consent); never what they
+    held."""
     if rule == DestructionRecord.Rule.CONSENT_WITHDRAWN:
-        detail = f"consent {referral.consent_id}" if referral.consent_id else ""
+        detail = detail or (f"consent {referral.consent_id}" if referral.consent_id else "")
     elif referral.agreement_id:
         detail = f"agreement {referral.agreement_id}: {referral.agreement.retention_days}d"
     else:
@@ -475,9 +526,7 @@ def _move(referral: Referral, to: str, *, by: User, reason: str) -> Referral:
 def _receivers(referral: Referral) -> list[User]:
     if referral.assignee_id:
         return [referral.assignee]
-    return members_with_roles(
-        referral.to_organization, access.receiver_roles(referral.to_organization)
-    )
+    return access.receiving_people(referral.to_organization)
 
 
 def _senders(referral: Referral, *, heads: bool = False) -> list[User]:
@@ -578,6 +627,7 @@ def accept_referral(
     check_version(referral, version)
     if referral.status not in (R.SENT, R.RECEIVED):
         raise GuardFailed(_("접수된 의뢰만 수락할 수 있습니다."))
+    _check_consent_holds(referral)
     escalation = referral.kind == ReferralKind.ESCALATION
     if escalation and not (reasons or "").strip():
         raise ValidationError({"reasons": _("결정 사유를 적어 주세요. (법 제10조⑤)")})
@@ -674,6 +724,7 @@ def start_referral(referral: Referral, *, by: User, version: int | None = None) 
     check_version(referral, version)
     if referral.status != R.ACCEPTED:
         raise GuardFailed(_("수락한 의뢰만 지원을 시작할 수 있습니다."))
+    _check_consent_holds(referral)
     _move(referral, R.IN_PROGRESS, by=by, reason="")
     _notify_senders(
         referral,
@@ -720,7 +771,9 @@ def cancel_referral(
     return _cancel(referral, by=by, reason=reason.strip())
 
 
-def _cancel(referral: Referral, *, by: User, reason: str, revoke: bool = False) -> Referral:
+def _cancel(
+    referral: Referral, *, by: User, reason: str, revoke: bool = False, detail: str = ""
+) -> Referral:
     if referral.status not in OPEN_STATUSES:
         raise GuardFailed(_("이미 끝난 의뢰는 취소할 수 없습니다."))
     was_sent = referral.status != R.DRAFT
@@ -731,7 +784,11 @@ def _cancel(referral: Referral, *, by: User, reason: str, revoke: bool = False) 
         access.revoke_referral_from_receiver(referral)
         if destroyed:
             _record_destruction(
-                referral, by=by, rule=DestructionRecord.Rule.CONSENT_WITHDRAWN, parts=destroyed
+                referral,
+                by=by,
+                rule=DestructionRecord.Rule.CONSENT_WITHDRAWN,
+                parts=destroyed,
+                detail=detail,
             )
     if was_sent:
         _notify_receivers(
@@ -749,16 +806,9 @@ def assign_referral(referral: Referral, *, by: User, assignee: User) -> Referral
     """The receiving side's lead (or a worker taking it themself) names who works it."""
     referral = _locked(referral)
     _require_receiver(by, referral)
-    if assignee.pk != by.pk and (
-        not access.may_assign_referral(by, referral)
-    ):
+    if assignee.pk != by.pk and (not access.may_assign_referral(by, referral)):
         raise PermissionDenied(_("담당자 지정은 기관 책임자만 할 수 있습니다."))
-    if (
-        access.acting_membership(
-            assignee, referral.to_organization, access.receiver_roles(referral.to_organization)
-        )
-        is None
-    ):
+    if not access.may_receive_referrals(assignee, referral.to_organization):
         raise ValidationError({"assignee": _("받는 기관에서 의뢰를 처리하는 사람이 아닙니다.")})
     if referral.status not in OPEN_STATUSES or referral.status == R.DRAFT:
         raise GuardFailed(_("진행 중인 의뢰에만 담당자를 지정할 수 있습니다."))
@@ -834,23 +884,156 @@ def hand_over_referrals(
 
 def cancel_for_withdrawn_consent(case: Case, *, by: User, reason: str) -> list[Referral]:
     """Every open referral whose consent basis no longer holds is cancelled, and its receiver
-    loses it at once (packet destroyed), in the caller's transaction."""
+    loses it at once (packet destroyed); a lead office whose escalation relied on the consent
+    stops leading the case (`_end_office_lead`). In the caller's transaction."""
+    return _revoke_what_relied_on_consent(case, by=by, reason=reason)[0]
+
+
+def _revoke_what_relied_on_consent(
+    case: Case, *, by: User | None, reason: str = "", day=None, lapsed: bool = False
+) -> tuple[list[Referral], bool]:
+    """The cascade of a withdrawal (`reason` given by whoever withdrew) or of an expiry
+    (`lapsed`, the daily job, judged on `day`). Locks the referrals before the case, in the
+    order `accept_referral` takes them. Returns the cancelled referrals and whether a lead
+    office stopped leading; a second run finds nothing left to do."""
+    # The escalation that made the office lead, locked with the open referrals; checked after
+    # them, as cancelling an accepted escalation does not by itself end the lead.
+    escalation = (
+        Referral.objects.select_for_update()
+        .filter(case=case, kind=ReferralKind.ESCALATION, accepted_at__isnull=False)
+        .order_by("-accepted_at")
+        .first()
+    )
     cancelled = []
     for referral in Referral.objects.select_for_update().filter(
         case=case, legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES
     ):
-        if not missing_consent(case, referral.to_organization):
-            if referral.consent is None or referral.consent.is_valid():
+        if not missing_consent(case, referral.to_organization, day):
+            if referral.consent is None or referral.consent.is_valid(day):
                 continue
             # Another valid consent still covers it: rely on that one from now on.
-            referral.consent = consents_covering(case, referral.to_organization).get(
+            referral.consent = consents_covering(case, referral.to_organization, day).get(
                 referral.consent.subject
             )
             save(referral, by, "근거 동의 변경", bump=True)
             continue
-        text = _("동의 철회로 취소: %(reason)s") % {"reason": reason}
-        cancelled.append(_cancel(referral, by=by, reason=str(text), revoke=True))
-    return cancelled
+        detail = ""
+        if lapsed:
+            expired = lapsed_consent(case, referral.to_organization, day)
+            text = _("동의 만료로 취소: 만료일 %(date)s") % {
+                "date": expired.expires_on.isoformat() if expired else "-"
+            }
+            detail = f"consent {expired.pk} expired {expired.expires_on}" if expired else ""
+        else:
+            text = _("동의 철회로 취소: %(reason)s") % {"reason": reason}
+        cancelled.append(_cancel(referral, by=by, reason=str(text), revoke=True, detail=detail))
+        if lapsed:
+            # Nobody acted: the sending side hears of it too.
+            _notify_senders(
+                referral,
+                by=by,
+                kind="referral_cancelled",
+                params={"number": referral.number},
+                body=str(text),
+            )
+    ended = escalation is not None and _end_office_lead(
+        case, escalation, by=by, day=day, lapsed=lapsed
+    )
+    return cancelled, ended
+
+
+def _end_office_lead(
+    case: Case, escalation: Referral, *, by: User | None, day=None, lapsed: bool = False
+) -> bool:
+    """An office leads a case by the escalation it accepted (`_take_lead`). When that
+    escalation's consent basis no longer holds — withdrawn or expired, and no other valid
+    consent covers the office — the office stops leading at once, whatever state the escalation
+    is in: its lead participation ends, the owner school leads again, the office's people leave
+    the team and lose every grant on the case, and they are told. An escalation on another legal
+    basis (child protection, emergency) is left as it is. True if the lead changed."""
+    office = escalation.to_organization
+    if escalation.legal_basis != LegalBasis.CONSENT or not missing_consent(case, office, day):
+        return False
+    case = Case.objects.select_for_update().select_related("owner").get(pk=case.pk)
+    if case.lead_id != office.pk or case.owner_id == office.pk:
+        return False  # not (or no longer) the office's to lead
+    school = case.owner
+    cause = "동의 만료" if lapsed else "동의 철회"
+    text = f"{cause}로 주관 기관 해제: {office.name} → {school.name}"
+    now = timezone.now()
+    for participant in CaseParticipant.objects.select_for_update().filter(
+        case=case, organization=office, role=CaseParticipant.Role.LEAD, until__isnull=True
+    ):
+        participant.until = now
+        attribute(participant, by, text)
+        participant.save()
+    _add_participant(case, school, by=by, role=CaseParticipant.Role.LEAD)
+    case.lead = school
+    save(case, by, text, bump=True)
+    for member in CaseMember.objects.filter(case=case, removed_at__isnull=True).select_related(
+        "user"
+    ):
+        if access.is_member_of(member.user, office.pk) and not access.is_member_of(
+            member.user, school.pk
+        ):
+            member.removed_at = now
+            attribute(member, by, text)
+            member.save()
+    access.revoke_case_from_lead_office(case, office)
+    notify(
+        access.audience(office, "lead_office_revoked"),
+        kind="lead_office_revoked",
+        params={
+            "number": case.number,
+            "school": school.name,
+            "variant": "expired" if lapsed else "withdrawn",
+        },
+        exclude=by,
+    )
+    return True
+
+
+def lapse_expired_consents(day=None, *, by: User | None = None) -> int:
+    """Daily (Celery beat): a consent whose last valid day (`expires_on`) has passed is as good
+    as withdrawn for what relied on it. The same cascade as a withdrawal runs for every case
+    with such a consent: open referrals on the consent basis are cancelled and their receivers
+    lose them, a lead office's escalation that relied on it ends the office's lead. History
+    names `by` (None: the system) and says why. Idempotent: a second run, or a run racing a
+    withdrawal, finds nothing left to do. Returns the number of cases changed."""
+    day = day or deadlines.today()
+    expired = Consent.objects.filter(
+        case=OuterRef("pk"), withdrawn_on__isnull=True, expires_on__lt=day
+    )
+    relying = Referral.objects.filter(
+        case=OuterRef("pk"), legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES
+    )
+    leading = Referral.objects.filter(
+        case=OuterRef("pk"),
+        kind=ReferralKind.ESCALATION,
+        legal_basis=LegalBasis.CONSENT,
+        accepted_at__isnull=False,
+        to_organization=OuterRef("lead"),
+    )
+    candidates = (
+        Case.objects.filter(Exists(expired))
+        .filter(Exists(relying) | (~Q(lead=F("owner")) & Exists(leading)))
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            # Lock what a withdrawal locks, in the same order: the consents, then the referrals
+            # and the case (in the cascade).
+            list(
+                Consent.objects.select_for_update().filter(
+                    case_id=pk, withdrawn_on__isnull=True, expires_on__lt=day
+                )
+            )
+            case = Case.objects.get(pk=pk)
+            cancelled, ended = _revoke_what_relied_on_consent(case, by=by, day=day, lapsed=True)
+        if cancelled or ended:
+            changed += 1
+    return changed
 
 
 # --- Deadlines, reminders, retention (run by Celery beat) -----------------------------------
