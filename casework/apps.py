@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class CaseworkConfig(AppConfig):
     name = "casework"
     verbose_name = _("사례관리")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from partners.models import Membership
+
+        from .workflows import memberships
+
+        # A membership that stops counting drops its grants (partners never imports casework).
+        post_save.connect(
+            memberships.on_membership_saved,
+            sender=Membership,
+            dispatch_uid="casework.membership_saved",
+        )
+        post_delete.connect(
+            memberships.on_membership_deleted,
+            sender=Membership,
+            dispatch_uid="casework.membership_deleted",
+        )

@@ -330,6 +330,25 @@ def training_cutoff(day: date) -> date | None:
     return day - timedelta(days=days) if days else None
 
 
+# What a membership grants: the access-rights register keeps every change of these fields.
+REGISTER_FIELDS = (
+    "organization",
+    "role",
+    "title",
+    "active",
+    "started_on",
+    "ended_on",
+    "approved_by",
+    "approved_on",
+    "approval_expires_on",
+    "training_completed_on",
+)
+REGISTER_ATTNAMES = tuple(
+    f"{name}_id" if name in ("organization", "approved_by") else name for name in REGISTER_FIELDS
+)
+SELF_APPROVAL = _("자기 자신의 소속은 취급 승인할 수 없습니다. 다른 사람이 승인해야 합니다.")
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self, day: date | None = None):
         """Memberships that grant access on `day` (DESIGN.md §2): active, between `started_on`
@@ -397,6 +416,11 @@ class Membership(models.Model):
                 | Q(approval_expires_on__gte=models.F("approved_on")),
                 name="membership_approval_range",
             ),
+            # Nobody approves their own membership (DESIGN.md §2).
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("user")),
+                name="membership_not_self_approved",
+            ),
         ]
         indexes = [models.Index(fields=["user", "active", "approval_expires_on"])]
 
@@ -418,6 +442,35 @@ class Membership(models.Model):
             raise ValidationError(
                 {"approval_expires_on": _("취급 승인에는 만료일이 있어야 합니다.")}
             )
+        if self.approved_by_id and self.approved_by_id == self.user_id:
+            raise ValidationError(SELF_APPROVAL)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the access-rights register compares the next save with (partners/register.py).
+        instance._register_loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.remember_register_values()
+
+    def remember_register_values(self) -> None:
+        self._register_loaded = {
+            a: self.__dict__[a] for a in REGISTER_ATTNAMES if a in self.__dict__
+        }
+
+    def register_values(self, loaded: dict | None = None) -> dict:
+        """The values the access-rights register keeps, as JSON, now or as `loaded` (fields
+        not loaded are left out)."""
+        source = self.__dict__ if loaded is None else loaded
+        values = {}
+        for name, attname in zip(REGISTER_FIELDS, REGISTER_ATTNAMES, strict=True):
+            if attname in source:
+                value = source[attname]
+                values[name] = value if value is None or isinstance(value, bool) else str(value)
+        return values
 
     def is_current(self, day: date | None = None) -> bool:
         day = day or today()
@@ -456,6 +509,64 @@ class Membership(models.Model):
         if not self.approval_expires_on:
             return None
         return (self.approval_expires_on - today()).days
+
+
+class AccessRightRecord(models.Model):
+    """접근권한 관리대장: one row per grant, change or revocation of a membership or of its
+    data-handling approval (PIPA 안전성 확보조치 기준 제5조), written by partners/register.py on
+    every save and delete of a membership. Kept at least three years: nothing deletes a row (no
+    delete permission exists, and no purge job touches this table)."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", _("소속 부여")
+        APPROVAL_GIVEN = "approval_given", _("취급 승인")
+        APPROVAL_RENEWED = "approval_renewed", _("취급 승인 갱신")
+        APPROVAL_WITHDRAWN = "approval_withdrawn", _("취급 승인 철회")
+        ROLE_CHANGED = "role_changed", _("역할 변경")
+        CHANGED = "changed", _("소속 정보 변경")
+        ENDED = "ended", _("소속 종료")
+        REOPENED = "reopened", _("소속 재개")
+        REVOKED = "revoked", _("소속 삭제")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("일시"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("구분"), max_length=30, choices=Kind.choices)
+    # The membership's id, not a foreign key: the row outlives a deleted membership.
+    membership_id = models.UUIDField(_("소속 ID"), db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("대상자"), on_delete=models.PROTECT, related_name="access_rights"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("기관"), on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("역할"), max_length=30, choices=Role.choices)
+    by = models.ForeignKey(
+        User,
+        verbose_name=_("처리자"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_rights_recorded",
+    )
+    changes = models.JSONField(_("변경 내용"), default=dict, help_text=_("항목별 [이전 값, 새 값]"))
+    reason = models.CharField(_("사유"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("접근권한 기록")
+        verbose_name_plural = _("접근권한 관리대장")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.user} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("접근권한 관리대장의 기록은 고칠 수 없습니다."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("접근권한 관리대장의 기록은 지울 수 없습니다."))
 
 
 class ApiTokenQuerySet(models.QuerySet):

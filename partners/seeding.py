@@ -274,14 +274,23 @@ def load_demo(path: str = "demo.yaml") -> Tally:
     for account in data["accounts"]:
         if account.get("superuser"):
             continue
+        # Nobody approves their own membership: every approval names another demo account.
+        approver = users.get(account.get("approver"))
+        if approver is None or account.get("approver") == account["username"]:
+            raise ValueError(f"demo account {account['username']} needs another person as approver")
         membership = Membership.objects.filter(
             user=users[account["username"]], organization=_org(account["org"]), role=account["role"]
         ).first()
         values = {"title": account.get("title", ""), "active": True, "ended_on": None}
-        # Renew the approval only when it is missing or about to lapse, so a second run is a no-op.
-        if membership is None or not membership.is_current(today + timedelta(days=30)):
+        # Renew the approval only when it is missing, given by someone else than demo.yaml says or
+        # about to lapse, so a second run is a no-op.
+        if (
+            membership is None
+            or membership.approved_by_id != approver.pk
+            or not membership.is_current(today + timedelta(days=30))
+        ):
             values.update(
-                approved_by=users.get(account.get("approver")),
+                approved_by=approver,
                 approved_on=today,
                 approval_expires_on=today + timedelta(days=365),
                 training_completed_on=today - timedelta(days=14),

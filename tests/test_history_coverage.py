@@ -4,7 +4,8 @@ from django.apps import apps
 
 # The access log is itself the audit record (append-only, hash-chained): history of it would be
 # a copy of a copy. The login-failure counter is operational and resets itself.
-WITHOUT_HISTORY = {"AccessEvent", "AccessChainHead", "LoginThrottle"}
+# The access-rights register is itself the record of membership changes (append-only).
+WITHOUT_HISTORY = {"AccessEvent", "AccessChainHead", "LoginThrottle", "AccessRightRecord"}
 # guardian's permission tables are written only through casework/access.py by workflows whose
 # own history rows say what was granted and why.
 PERMISSION_TABLES = {

@@ -51,6 +51,7 @@ from .capabilities import (
 )
 from .checker import AccessChecker
 from .grants import (
+    ended_memberships_holding_grants,
     grant_case_to_lead_office,
     grant_case_to_owner_school,
     grant_referral_to_receiver,

@@ -127,3 +127,16 @@ def team_grants(role: str, *, owner_staff: bool) -> tuple[str, ...]:
     if not owner_staff:
         perms = tuple(p for p in perms if p != r.VIEW_RESTRICTED_NOTES)
     return perms
+
+
+def ended_memberships_holding_grants(day):
+    """Memberships whose last day is before `day` while their person still holds own grants on
+    a case that organisation owns or leads (a membership ended in advance: the daily job)."""
+    from django.db import models
+
+    user_table, _group_table = tables(Case)
+    held = user_table.objects.filter(user_id=models.OuterRef("user_id")).filter(
+        models.Q(content_object__owner_id=models.OuterRef("organization_id"))
+        | models.Q(content_object__lead_id=models.OuterRef("organization_id"))
+    )
+    return Membership.objects.filter(ended_on__lt=day).filter(models.Exists(held))
