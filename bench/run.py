@@ -45,6 +45,9 @@ SERVER_ENV = {
     "DATABASE_URL": DATABASE_URL,
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-not-for-production"),
+    "ACCESS_LOG_KEY": os.environ.get(
+        "ACCESS_LOG_KEY", "bench-only-access-log-key-not-for-production"
+    ),
     "DEBUG": "0",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SECURE_SSL_REDIRECT": "0",

@@ -13,6 +13,7 @@ skip announced. The broker-outage test starts its own redis-server and needs onl
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("ACCESS_LOG_KEY", "tests-only-access-log-key-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
@@ -69,4 +70,7 @@ from config.settings import *  # noqa: E402,F403
 
 # Tests create many users; a fast hasher keeps them quick without changing behaviour.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No anchor store unless a test gives its own (tests/casework/test_access_log_chain.py): the
+# checkout's var/ belongs to the demo's database, not to the test databases.
+ACCESS_LOG_ANCHORS = ""
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 class AccessEvent(models.Model):
     """One read of personal data (PIPA safeguards: access logs). Append-only: a PostgreSQL trigger
-    rejects UPDATE and DELETE, and each row carries the hash of the previous row of its month, so
-    removing or editing a row breaks the chain (`manage.py verify_access_log`)."""
+    rejects UPDATE and DELETE, and each row's hash links the previous row of its month to the
+    row's HMAC under ACCESS_LOG_KEY, so adding, removing or editing a row breaks the chain
+    (`manage.py verify_access_log`, which also compares with the anchors outside the database)."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("열람")

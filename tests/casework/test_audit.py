@@ -99,14 +99,12 @@ def test_verify_command(events, capsys):
 def test_an_event_links_its_content_to_the_previous_hash(events):
     from hashlib import sha256
 
-    from casework.audit import _content_digest
+    from casework.audit import _content_mac
 
     for event in events:
         stored = AccessEvent.objects.get(pk=event.pk)
         assert stored.hash == event.hash
-        assert (
-            event.hash == sha256((event.prev_hash + _content_digest(stored)).encode()).hexdigest()
-        )
+        assert event.hash == sha256((event.prev_hash + _content_mac(stored)).encode()).hexdigest()
 
 
 @pytest.mark.postgres
