@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from partners import params
 from partners.models import User
 
 from . import access
@@ -241,9 +243,11 @@ def roster(user: User, *, school=None, q: str | None = None, grade=None, class_n
     students = access.visible_students(user).select_related("school")
     if school:
         students = students.filter(school_id=school)
-    if grade:
+    grade = params.integer(grade, "grade", label=_("학년"))
+    if grade is not None:
         students = students.filter(grade=grade)
-    if class_no:
+    class_no = params.integer(class_no, "class_no", label=_("반"))
+    if class_no is not None:
         students = students.filter(class_no=class_no)
     if q:
         students = students.filter(name__icontains=q.strip())

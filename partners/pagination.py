@@ -8,11 +8,16 @@ query, so the second can only return rows the first one chose.
 
 The first query also counts the rows (`COUNT(*) OVER ()`): it has to find and sort all of them
 anyway, so the paginator needs no COUNT of its own unless the page asked for is past the end.
+
+A page number far past any list (`?page=99999999999999999999`) is not sent to the database as
+an offset it would refuse: it counts instead, and is past the end like any other.
 """
 
 from django.core.paginator import Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.db.models.query import ModelIterable
+
+from partners.params import PAGE_MAX
 
 TOTAL = "slim_paginator_total"
 
@@ -68,7 +73,7 @@ class SlimPaginator(Paginator):
                 wanted = int(number)
             except (TypeError, ValueError):
                 raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
-            if wanted >= 1:
+            if 1 <= wanted <= PAGE_MAX:
                 self._page_ids(wanted)  # counts the rows too, unless the page is past the end
         return super().validate_number(number)
 

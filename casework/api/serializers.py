@@ -225,6 +225,9 @@ class TeamAddSerializer(serializers.Serializer):
 
 class NoteSerializer(FastModelSerializer):
     author = UserRefSerializer(read_only=True)
+    # A plain id, looked up by the view among the notes the caller may read: a note that does
+    # not exist and one the caller may not read answer the same (DESIGN.md §3 Note).
+    amends = serializers.UUIDField(source="amends_id", required=False, allow_null=True)
 
     class Meta:
         model = Note
@@ -239,7 +242,7 @@ class NoteSerializer(FastModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "author", "created_at"]
-        extra_kwargs = {"occurred_at": {"required": False}, "amends": {"required": False}}
+        extra_kwargs = {"occurred_at": {"required": False}}
 
 
 class AssessmentSerializer(FastModelSerializer):
@@ -284,6 +287,7 @@ class ConsentSerializer(FastModelSerializer):
         ]
         read_only_fields = ["id", "withdrawn_on", "valid"]
         extra_kwargs = {
+            "purposes": {"required": True},
             "guardian_name": {"required": False},
             "relation": {"required": False},
             "recipients": {"required": False},
@@ -356,7 +360,7 @@ class PlanSerializer(FastModelSerializer):
             "version",
             "interventions",
         ]
-        extra_kwargs = {"ends_on": {"required": False}}
+        extra_kwargs = {"goals": {"required": True}, "ends_on": {"required": False}}
 
 
 class PlanUpdateSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from casework import access
+from partners import params
 
 from .errors import StaleVersion
 
@@ -15,7 +16,9 @@ def require_case_perm(user, perm: str, case) -> None:
 
 def check_version(obj, version: int | None) -> None:
     """Optimistic locking: a write based on an old read answers 409."""
-    if version is not None and int(version) != obj.version:
+    if version in (None, ""):
+        return
+    if params.integer(version, "version", label=_("버전")) != obj.version:
         raise StaleVersion(_("다른 사용자가 먼저 수정했습니다. 새로 고친 뒤 다시 시도하세요."))
 
 

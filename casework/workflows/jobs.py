@@ -1,0 +1,51 @@
+"""Jobs the user watches (imports): ending the ones whose worker is gone.
+
+A worker killed at its time limit, or by the kernel for memory, leaves its job `running`, and a
+job queued while no worker takes it waits forever; the page would show it moving for good. Past
+JOB_STALE_AFTER_SECONDS (longer than any job's time limit) such a job is failed, with a message
+that says to upload the file again. An import writes all or nothing in one transaction, so a job
+that died saved nothing.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.models import Job
+
+from .common import attribute
+
+CHANGE_REASON = "멈춘 작업 정리"
+
+
+def fail_stale_jobs(*, now=None) -> int:
+    """Fail queued or running jobs created more than JOB_STALE_AFTER_SECONDS ago; the count."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    messages = {
+        Job.Status.QUEUED: _(
+            "작업이 오래 시작되지 않아 취소했습니다. 아무것도 저장하지 않았으니 파일을 다시 올려 주세요."
+        ),
+        Job.Status.RUNNING: _(
+            "작업이 제시간에 끝나지 않아 중단했습니다. 아무것도 저장하지 않았으니 파일을 다시 올려 주세요."
+        ),
+    }
+    with transaction.atomic():
+        # A worker finishing the same job right now holds no lock on it; skip_locked keeps the
+        # sweep from waiting on one that is saving its result.
+        stale = list(
+            Job.objects.select_for_update(skip_locked=True).filter(
+                status__in=list(messages), created_at__lt=cutoff
+            )
+        )
+        for job in stale:
+            attribute(job, None, CHANGE_REASON)
+            job.errors = [{"row": None, "field": "", "message": str(messages[job.status])}]
+            job.status = Job.Status.FAILED
+            job.payload = None  # the file holds personal data: not kept past the job
+            job.finished_at = now
+            job.save(update_fields=["status", "errors", "payload", "finished_at"])
+    return len(stale)
