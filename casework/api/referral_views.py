@@ -16,7 +16,7 @@ from casework.workflows import referrals as wf
 from partners.models import Organization, Service, User
 
 from . import serializers as s
-from .views import list_action, log_read, visible_case
+from .views import list_action, log_read, visible_case, written
 
 REFERRAL_RELATED = (
     "case",
@@ -52,9 +52,11 @@ def serialize(referral, sender_side: bool):
 
 
 def respond(request, referral, code=status.HTTP_200_OK):
+    """A referral write's answer, as the caller's side sees it, logged (`written`)."""
     referral = visible_referral(request, referral.pk)
     sender = bool(case_viewer_ids(request.user, [referral]))
-    return Response(serialize(referral, sender), status=code)
+    data = serialize(referral, sender)
+    return written(request, "referral", referral, data, case=referral.case, code=code)
 
 
 def filter_referrals(request):
@@ -223,7 +225,15 @@ class ReferralMessages(generics.GenericAPIView):
         body = s.MessageCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message = wf.post_message(referral, by=request.user, body=body.validated_data["body"])
-        return Response(s.ReferralMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        data = s.ReferralMessageSerializer(message).data
+        return written(
+            request,
+            "referral_message",
+            message,
+            data,
+            case=referral.case,
+            code=status.HTTP_201_CREATED,
+        )
 
 
 class ConsentWithdraw(APIView):
@@ -239,7 +249,8 @@ class ConsentWithdraw(APIView):
         consent = records.withdraw_consent(
             consent, by=request.user, reason=body.validated_data["reason"]
         )
-        return Response(s.ConsentSerializer(consent).data)
+        data = s.ConsentSerializer(consent).data
+        return written(request, "consent", consent, data, case=consent.case)
 
 
 class ClaimedStudentSerializer(serializers.Serializer):
@@ -316,6 +327,11 @@ def visible_transfer(request, pk) -> Transfer:
     return transfer
 
 
+def written_transfer(request, transfer, code=status.HTTP_200_OK):
+    data = s.TransferSerializer(transfer).data
+    return written(request, "transfer", transfer, data, case=transfer.case, code=code)
+
+
 class TransferListCreate(generics.GenericAPIView):
     serializer_class = s.TransferSerializer
 
@@ -356,10 +372,8 @@ class TransferListCreate(generics.GenericAPIView):
         transfer = transfers.request_transfer(
             case, by=request.user, to_school=school, reason=body.validated_data["reason"]
         )
-        return Response(
-            s.TransferSerializer(visible_transfer(request, transfer.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        transfer = visible_transfer(request, transfer.pk)
+        return written_transfer(request, transfer, code=status.HTTP_201_CREATED)
 
     def claim(self, request):
         body = TransferClaimCreateSerializer(data=request.data)
@@ -373,7 +387,8 @@ class TransferListCreate(generics.GenericAPIView):
             reason=body.validated_data["reason"],
         )
         claim = visible_claim(request, claim.pk)
-        return Response(serialize_claim(request.user, claim), status=status.HTTP_202_ACCEPTED)
+        data = serialize_claim(request.user, claim)
+        return written(request, "transfer_claim", claim, data, code=status.HTTP_202_ACCEPTED)
 
 
 class TransferAction(APIView):
@@ -394,7 +409,7 @@ class TransferAction(APIView):
         else:
             transfers.cancel_transfer(transfer, by=request.user, reason=reason)
         transfer.refresh_from_db()
-        return Response(s.TransferSerializer(transfer).data)
+        return written_transfer(request, transfer)
 
 
 # --- Claims by the new school (DESIGN.md §4) --------------------------------------------------
@@ -457,4 +472,4 @@ class TransferClaimAction(APIView):
         else:
             transfers.decline_claim(claim, by=request.user, reason=body.validated_data["reason"])
         claim.refresh_from_db()
-        return Response(serialize_claim(request.user, claim))
+        return written(request, "transfer_claim", claim, serialize_claim(request.user, claim))

@@ -15,8 +15,6 @@ from casework import access, audit, instruments, selectors
 from casework.models import (
     Case,
     CaseMember,
-    Job,
-    Notification,
     SupportPlan,
 )
 from casework.workflows import intake, lifecycle, planning, records, roster, students, team
@@ -36,6 +34,15 @@ def log_read(request, action, object_type, objects, *, case=None, student=None):
         student=student,
         request=request._request,
     )
+
+
+def written(request, object_type, obj, data, *, case=None, student=None, code=status.HTTP_200_OK):
+    """The answer of a write that shows personal data: what it shows is a read like any other,
+    logged as one access event for the object returned (DESIGN.md §6). Every casework API write
+    answering personal data answers through here (tests/access/test_side_paths.py holds the
+    URL conf to it)."""
+    log_read(request, "view", object_type, [obj], case=case, student=student)
+    return Response(data, status=code)
 
 
 def visible_case(request, pk) -> Case:
@@ -111,7 +118,14 @@ class StudentListCreate(PaginatedReadMixin, generics.GenericAPIView):
         student = students.create_student(
             by=request.user, school=school, guardians=guardians, **data
         )
-        return Response(s.StudentSerializer(student).data, status=status.HTTP_201_CREATED)
+        return written(
+            request,
+            "student",
+            student,
+            s.StudentSerializer(student).data,
+            student=student,
+            code=status.HTTP_201_CREATED,
+        )
 
 
 class StudentDetail(APIView):
@@ -150,7 +164,8 @@ class JobDetail(APIView):
 
     @extend_schema(responses=s.JobSerializer)
     def get(self, request, pk):
-        job = get_object_or_404(Job, pk=pk, created_by=request.user)
+        job = access.get_visible_job_or_404(request.user, pk)
+        log_read(request, "view", "job", [job])
         return Response(s.JobSerializer(job).data)
 
 
@@ -181,7 +196,14 @@ class ConcernListCreate(PaginatedReadMixin, generics.GenericAPIView):
             description=data["description"],
             urgency=data["urgency"],
         )
-        return Response(s.ConcernSerializer(concern).data, status=status.HTTP_201_CREATED)
+        return written(
+            request,
+            "concern",
+            concern,
+            s.ConcernSerializer(concern).data,
+            student=student,
+            code=status.HTTP_201_CREATED,
+        )
 
 
 class ConcernTriage(APIView):
@@ -200,7 +222,8 @@ class ConcernTriage(APIView):
             case=case,
             reason=body.validated_data["reason"],
         )
-        return Response(s.ConcernSerializer(concern).data)
+        data = s.ConcernSerializer(concern).data
+        return written(request, "concern", concern, data, student=concern.student)
 
 
 # --- Cases ------------------------------------------------------------------------------------
@@ -245,22 +268,21 @@ class CaseListCreate(generics.GenericAPIView):
             raise exceptions.ValidationError({"student": [_("볼 수 있는 학생이 아닙니다.")]})
         case = intake.open_case(by=request.user, student=student, **data)
         checker = access.AccessChecker(request.user)
-        return Response(
-            s.CaseSerializer(case, context={"checker": checker}).data,
-            status=status.HTTP_201_CREATED,
+        data = s.CaseSerializer(case, context={"checker": checker}).data
+        return written(
+            request, "case", case, data, case=case, student=student, code=status.HTTP_201_CREATED
         )
 
 
 class CaseDetail(APIView):
     def _respond(self, request, case):
         checker = access.AccessChecker(request.user)
-        return Response(s.CaseSerializer(case, context={"checker": checker}).data)
+        data = s.CaseSerializer(case, context={"checker": checker}).data
+        return written(request, "case", case, data, case=case, student=case.student)
 
     @extend_schema(responses=s.CaseSerializer)
     def get(self, request, pk):
-        case = visible_case(request, pk)
-        log_read(request, "view", "case", [case], case=case, student=case.student)
-        return self._respond(request, case)
+        return self._respond(request, visible_case(request, pk))
 
     @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseSerializer)
     def patch(self, request, pk):
@@ -282,7 +304,8 @@ class CaseTransition(APIView):
         body.is_valid(raise_exception=True)
         case = lifecycle.transition_case(case, by=request.user, **body.validated_data)
         checker = access.AccessChecker(request.user)
-        return Response(s.CaseSerializer(case, context={"checker": checker}).data)
+        data = s.CaseSerializer(case, context={"checker": checker}).data
+        return written(request, "case", case, data, case=case, student=case.student)
 
 
 class CaseTeam(APIView):
@@ -304,7 +327,8 @@ class CaseTeam(APIView):
         member = team.add_team_member(
             case, by=request.user, user=user, role=body.validated_data["role"]
         )
-        return Response(s.TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        data = s.TeamMemberSerializer(member).data
+        return written(request, "case_team", member, data, case=case, code=status.HTTP_201_CREATED)
 
 
 class CaseTeamMember(APIView):
@@ -330,14 +354,14 @@ class CaseNotes(PaginatedReadMixin, generics.GenericAPIView):
         body = s.NoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        amends = data.pop("amends", None)
-        if (
-            amends is not None
-            and not access.visible_notes(request.user, case).filter(pk=amends.pk).exists()
-        ):
-            raise exceptions.ValidationError({"amends": [_("정정할 기록을 찾을 수 없습니다.")]})
+        amends = data.pop("amends_id", None)
+        if amends is not None:
+            amends = access.visible_notes(request.user, case).filter(pk=amends).first()
+            if amends is None:  # missing and not readable answer alike
+                raise exceptions.ValidationError({"amends": [_("정정할 기록을 찾을 수 없습니다.")]})
         note = records.add_note(case, by=request.user, amends=amends, **data)
-        return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        data = s.NoteSerializer(note).data
+        return written(request, "note", note, data, case=case, code=status.HTTP_201_CREATED)
 
 
 class CaseAssessments(PaginatedReadMixin, generics.GenericAPIView):
@@ -360,7 +384,10 @@ class CaseAssessments(PaginatedReadMixin, generics.GenericAPIView):
         assessment = records.record_assessment(
             case, by=request.user, instrument=instrument, answers=answers
         )
-        return Response(s.AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+        data = s.AssessmentSerializer(assessment).data
+        return written(
+            request, "assessment", assessment, data, case=case, code=status.HTTP_201_CREATED
+        )
 
 
 class InstrumentList(APIView):
@@ -386,7 +413,8 @@ class CaseConsents(PaginatedReadMixin, generics.GenericAPIView):
         body = s.ConsentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         consent = records.record_consent(case, by=request.user, **body.validated_data)
-        return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+        data = s.ConsentSerializer(consent).data
+        return written(request, "consent", consent, data, case=case, code=status.HTTP_201_CREATED)
 
 
 def plans_of(case):
@@ -408,7 +436,11 @@ class CasePlans(PaginatedReadMixin, generics.GenericAPIView):
         body = s.PlanSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         plan = planning.create_plan(case, by=request.user, **body.validated_data)
-        return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return written_plan(request, plan, code=status.HTTP_201_CREATED)
+
+
+def written_plan(request, plan, code=status.HTTP_200_OK):
+    return written(request, "plan", plan, s.PlanSerializer(plan).data, case=plan.case, code=code)
 
 
 def visible_plan(request, pk) -> SupportPlan:
@@ -423,7 +455,7 @@ class PlanDetail(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         plan = planning.update_plan(plan, by=request.user, version=data.pop("version"), **data)
-        return Response(s.PlanSerializer(plan).data)
+        return written_plan(request, plan)
 
 
 class PlanAction(APIView):
@@ -441,7 +473,7 @@ class PlanAction(APIView):
             body.is_valid(raise_exception=True)
             workflow = planning.submit_plan if self.action == "submit" else planning.approve_plan
             plan = workflow(plan, by=request.user, version=body.validated_data.get("version"))
-        return Response(s.PlanSerializer(plan).data)
+        return written_plan(request, plan)
 
 
 class PlanInterventions(APIView):
@@ -458,7 +490,15 @@ class PlanInterventions(APIView):
             support_type=data.pop("support_type"),
             **data,
         )
-        return Response(s.InterventionSerializer(intervention).data, status=status.HTTP_201_CREATED)
+        data = s.InterventionSerializer(intervention).data
+        return written(
+            request,
+            "intervention",
+            intervention,
+            data,
+            case=plan.case,
+            code=status.HTTP_201_CREATED,
+        )
 
 
 class InterventionLogs(APIView):
@@ -468,7 +508,9 @@ class InterventionLogs(APIView):
         body = s.ServiceLogSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         log = planning.log_service(intervention, by=request.user, **body.validated_data)
-        return Response(s.ServiceLogSerializer(log).data, status=status.HTTP_201_CREATED)
+        data = s.ServiceLogSerializer(log).data
+        case = intervention.plan.case
+        return written(request, "service_log", log, data, case=case, code=status.HTTP_201_CREATED)
 
 
 # --- Meetings ---------------------------------------------------------------------------------
@@ -518,10 +560,8 @@ class MeetingListCreate(PaginatedReadMixin, generics.GenericAPIView):
             decisions=decisions,
         )
         visible = {d["case"].pk for d in decisions}
-        return Response(
-            s.MeetingSerializer(meeting, context={"visible_case_ids": visible}).data,
-            status=status.HTTP_201_CREATED,
-        )
+        data = s.MeetingSerializer(meeting, context={"visible_case_ids": visible}).data
+        return written(request, "meeting", meeting, data, code=status.HTTP_201_CREATED)
 
 
 # --- History, timeline, notifications ---------------------------------------------------------
@@ -532,7 +572,9 @@ class CaseHistory(APIView):
     def get(self, request, pk):
         case = visible_case(request, pk)
         log_read(request, "view", "case_history", [case], case=case)
-        return Response(s.HistoryEntrySerializer(audit.case_history(case), many=True).data)
+        hidden = access.hidden_note_ids(request.user, case)
+        entries = audit.case_history(case, hidden_notes=hidden)
+        return Response(s.HistoryEntrySerializer(entries, many=True).data)
 
 
 class CaseTimeline(generics.GenericAPIView):
@@ -541,25 +583,32 @@ class CaseTimeline(generics.GenericAPIView):
     def get(self, request, pk):
         case = visible_case(request, pk)
         log_read(request, "view", "case_timeline", [case], case=case)
-        page = self.paginate_queryset(audit.Timeline(case))
+        hidden = access.hidden_note_ids(request.user, case)
+        page = self.paginate_queryset(audit.Timeline(case, hidden_notes=hidden))
         return self.get_paginated_response(s.TimelineEntrySerializer(page, many=True).data)
 
 
-class NotificationList(generics.ListAPIView):
+class NotificationList(PaginatedReadMixin, generics.GenericAPIView):
+    """The caller's notifications (names, concern text, outcomes): none without a current
+    membership, and every read logged."""
+
     serializer_class = s.NotificationSerializer
 
-    def get_queryset(self):
-        rows = Notification.objects.filter(recipient=self.request.user)
-        if self.request.query_params.get("unread") == "1":
+    @extend_schema(operation_id="notifications_list", responses=s.NotificationSerializer(many=True))
+    def get(self, request):
+        rows = access.visible_notifications(request.user)
+        if request.query_params.get("unread") == "1":
             rows = rows.filter(read_at__isnull=True)
-        return rows.order_by("-created_at")
+        rows = rows.order_by("-created_at")
+        return self.paginated(request, rows, s.NotificationSerializer, object_type="notification")
 
 
 class NotificationRead(APIView):
     @extend_schema(request=None, responses=s.NotificationSerializer)
     def post(self, request, pk):
-        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+        notification = access.get_visible_notification_or_404(request.user, pk)
         if notification.read_at is None:
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])
-        return Response(s.NotificationSerializer(notification).data)
+        data = s.NotificationSerializer(notification).data
+        return written(request, "notification", notification, data)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -85,16 +85,28 @@ def school_overview(request):
 
 @login_required
 def notifications(request):
-    rows = Notification.objects.filter(recipient=request.user).order_by("-created_at")
+    """The user's notifications, which carry names, concern text and outcomes: none without a
+    current approval (the page says why), and every page of them logged."""
+    rows = access.visible_notifications(request.user).order_by("-created_at")
     page = SlimPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log(request, "list", "notification", page)
     unread = rows.filter(read_at__isnull=True).count()
-    return render(request, "casework/notifications.html", {"page": page, "unread": unread})
+    return render(
+        request,
+        "casework/notifications.html",
+        {
+            "page": page,
+            "unread": unread,
+            "no_approval": not access.has_current_membership(request.user),
+        },
+    )
 
 
 @login_required
 @require_POST
 def notification_open(request, pk):
-    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    notification = access.get_visible_notification_or_404(request.user, pk)
+    log(request, "view", "notification", [notification])
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -112,7 +124,7 @@ def notification_open(request, pk):
 @login_required
 @require_POST
 def notifications_read_all(request):
-    unread = list(Notification.objects.filter(recipient=request.user, read_at__isnull=True))
+    unread = list(access.visible_notifications(request.user).filter(read_at__isnull=True))
     now = timezone.now()
     for notification in unread:
         notification.read_at = now
@@ -125,5 +137,5 @@ def notifications_read_all(request):
 
 @login_required
 def notification_badge(request):
-    count = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    count = access.visible_notifications(request.user).filter(read_at__isnull=True).count()
     return HttpResponse(str(count) if count else "")

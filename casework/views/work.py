@@ -24,9 +24,10 @@ from casework.forms import (
     TransitionForm,
     TriageForm,
 )
-from casework.models import Case, CaseStatus, Concern, Intervention, Job, SupportPlan
+from casework.models import Case, CaseStatus, Concern, Intervention, SupportPlan
 from casework.workflows import intake, lifecycle, planning, records, roster, team
 from casework.workflows.errors import WorkflowError
+from partners import params
 from partners.models import Membership, Organization
 from partners.pagination import SlimPaginator
 
@@ -303,7 +304,8 @@ def case_timeline(request, pk):
     """The case page's history section, loaded when it scrolls into view (htmx)."""
     case = visible_case_or_404(request, pk)
     log(request, "view", "case_timeline", [case], case=case, student=case.student)
-    timeline = audit.case_timeline(case, include_access=False, limit=50)
+    hidden = access.hidden_note_ids(request.user, case)
+    timeline = audit.case_timeline(case, include_access=False, limit=50, hidden_notes=hidden)
     template = "casework/_case_timeline.html" if is_htmx(request) else "casework/case_timeline.html"
     return render(request, template, {"case": case, "timeline": timeline})
 
@@ -344,7 +346,11 @@ def case_action(request, pk, action):
                     .first()
                 )
             fields = {k: v for k, v in form.cleaned_data.items() if k != "amends"}
-            attempt(request, records.add_note, case, by=request.user, amends=amends, **fields)
+            if form.cleaned_data["amends"] and amends is None:
+                # A note that does not exist and one the user may not read answer alike.
+                messages.error(request, _("정정할 기록을 찾을 수 없습니다."))
+            else:
+                attempt(request, records.add_note, case, by=request.user, amends=amends, **fields)
     elif action == "consent":
         form = ConsentForm(data)
         if form.is_valid():
@@ -376,7 +382,10 @@ def case_action(request, pk, action):
             intervention,
             by=request.user,
             occurred_on=data.get("occurred_on") and _date(data["occurred_on"]),
-            duration_minutes=int(data.get("duration_minutes") or 0),
+            duration_minutes=params.integer(
+                data.get("duration_minutes"), "duration_minutes", label=_("시간(분)")
+            )
+            or 0,
             note=data.get("note", ""),
         )
     elif action == "team_add":
@@ -431,7 +440,10 @@ def case_action(request, pk, action):
 def _date(text):
     from django.utils.dateparse import parse_date
 
-    parsed = parse_date(text)
+    try:
+        parsed = parse_date(text)
+    except ValueError:  # well formed but no such day: 2026-13-45
+        parsed = None
     if parsed is None:
         raise ValidationError(_("날짜 형식이 올바르지 않습니다."))
     return parsed
@@ -562,6 +574,8 @@ def roster_import(request):
 
 @login_required
 def job_detail(request, pk):
-    job = get_object_or_404(Job, pk=pk, created_by=request.user)
+    """A job's progress, polled by htmx while it runs; its row errors quote roster data."""
+    job = access.get_visible_job_or_404(request.user, pk)
+    log(request, "view", "job", [job])
     template = "casework/_job_status.html" if is_htmx(request) else "casework/job_detail.html"
     return render(request, template, {"job": job})
