@@ -4,11 +4,10 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from partners.choices import Role
 
 from . import access, delivery, imports
 from .models import Job
@@ -17,7 +16,12 @@ from .workflows.common import attribute
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(
+    # Past the soft limit the import fails like any error (nothing saved); the hard limit kills
+    # a worker stuck in C code, and the fail_stale_jobs sweep then ends its job.
+    soft_time_limit=settings.ROSTER_IMPORT_TIME_LIMIT,
+    time_limit=settings.ROSTER_IMPORT_TIME_LIMIT + 60,
+)
 def import_roster(job_id) -> str:
     """Validate a roster file and, unless it is a dry run, apply it all or nothing. The job
     shows progress while rows are checked and ends succeeded (with counts, and a preview for a
@@ -79,7 +83,7 @@ def _run_roster_import(job: Job) -> None:
             Job.objects.filter(pk=job.pk).update(processed=processed)
 
     # The uploader may have lost the role since the upload (membership ended, approval lapsed).
-    if access.acting_membership(by, school, [Role.COORDINATOR]) is None:
+    if not access.keeps_roster(by, school):
         job.status = Job.Status.FAILED
         job.errors = [
             {"row": 1, "field": "", "message": _("학생 명부는 학교의 담당자가 가져옵니다.")}
@@ -211,3 +215,38 @@ def send_daily_digest() -> int:
             continue
         sent += 1
     return sent
+
+
+@shared_task
+def lapse_expired_consents() -> int:
+    """Daily, just after midnight: what relied on a consent whose last valid day has passed is
+    cancelled and revoked, as on a withdrawal (casework/workflows/referrals.py)."""
+    from .workflows.referrals import lapse_expired_consents
+
+    return lapse_expired_consents()
+
+
+@shared_task
+def drop_ended_membership_grants() -> int:
+    """Daily, just after midnight: memberships whose last day has passed lose their holder's own
+    case grants (casework/workflows/memberships.py)."""
+    from .workflows.memberships import drop_ended_membership_grants
+
+    return drop_ended_membership_grants()
+
+
+@shared_task
+def anchor_access_log() -> int:
+    """Daily: publish each month's access-log head outside the database (casework/audit.py).
+    Returns the number of months anchored; a month that does not verify is logged and skipped."""
+    from .audit import publish_anchors
+
+    return len(publish_anchors().published)
+
+
+@shared_task
+def fail_stale_jobs() -> int:
+    """Fail jobs left queued or running by a worker that is gone (casework.workflows.jobs)."""
+    from .workflows import jobs
+
+    return jobs.fail_stale_jobs()

@@ -36,6 +36,24 @@ if not SECRET_KEY:
     # Demo only: DEBUG is on, so this key never protects real data.
     SECRET_KEY = "ieum-demo-insecure-key-not-for-production"
 
+# The access log's chain is keyed (HMAC-SHA256): a row's hash cannot be made without this key,
+# which lives in the environment only, never in the database (docs/operations.md: access log).
+ACCESS_LOG_KEY = os.environ.get("ACCESS_LOG_KEY", "")
+if not ACCESS_LOG_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "ACCESS_LOG_KEY must be set when DEBUG is off (see docs/operations.md: access log)."
+        )
+    # Demo only: DEBUG is on, so this key never vouches for a real access log.
+    ACCESS_LOG_KEY = "ieum-demo-access-log-key-not-for-production"
+elif len(ACCESS_LOG_KEY) < 32:
+    raise ImproperlyConfigured("ACCESS_LOG_KEY must be at least 32 characters long.")
+# Where each month's chain head is published, outside the database: comma-separated append-only
+# file paths and/or `syslog` (the local socket) or `syslog:<socket path | host[:port]>`.
+ACCESS_LOG_ANCHORS = os.environ.get(
+    "ACCESS_LOG_ANCHORS", str(BASE_DIR / "var" / "access-log-anchors.log")
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 
 INSTALLED_APPS = [
@@ -66,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "partners.memberships.MembershipMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "partners.params.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -205,7 +224,50 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.purge_referral_packets",
         "schedule": crontab(hour=2, minute=15),
     },
+    # A consent is valid through its expires_on: what relied on it lapses as the next day begins.
+    "lapse-expired-consents": {
+        "task": "casework.tasks.lapse_expired_consents",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    # A membership counts through its ended_on: its holder's own case grants go the day after.
+    "drop-ended-membership-grants": {
+        "task": "casework.tasks.drop_ended_membership_grants",
+        "schedule": crontab(hour=0, minute=10),
+    },
+    # Each month's access-log head goes outside the database, so a cut tail shows the next day.
+    "anchor-access-log": {
+        "task": "casework.tasks.anchor_access_log",
+        "schedule": crontab(hour=23, minute=50),
+    },
+    # A job whose worker died (killed at its time limit, out of memory) would show "running"
+    # forever: past JOB_STALE_AFTER_SECONDS it is failed with a message.
+    "fail-stale-jobs": {
+        "task": "casework.tasks.fail_stale_jobs",
+        "schedule": 10 * 60.0,
+    },
 }
+
+# --- Roster imports (casework/imports.py) ---------------------------------------------------
+# An XLSX is a zip archive: these refuse, before parsing, files that would hold a worker (a
+# zip bomb, a cell at row two billion). A real export of 20,000 pupils expands to about 15 MB.
+ROSTER_IMPORT_MAX_EXPANDED_BYTES = int(
+    os.environ.get("ROSTER_IMPORT_MAX_EXPANDED_BYTES", 100 * 1024 * 1024)
+)
+ROSTER_IMPORT_MAX_COMPRESSION_RATIO = int(
+    os.environ.get("ROSTER_IMPORT_MAX_COMPRESSION_RATIO", 100)
+)
+# Rows and columns a sheet may use, blank ones included (Excel's grid is 1,048,576 × 16,384).
+ROSTER_IMPORT_MAX_SHEET_ROWS = int(os.environ.get("ROSTER_IMPORT_MAX_SHEET_ROWS", 100_000))
+ROSTER_IMPORT_MAX_COLUMNS = int(os.environ.get("ROSTER_IMPORT_MAX_COLUMNS", 200))
+ROSTER_IMPORT_MAX_CELLS = int(os.environ.get("ROSTER_IMPORT_MAX_CELLS", 2_000_000))
+# The longest text a cell may hold (the longest field, a name, takes 100 characters; a longer
+# value in a known column is that column's row error, checked after this).
+ROSTER_IMPORT_MAX_CELL_CHARS = int(os.environ.get("ROSTER_IMPORT_MAX_CELL_CHARS", 10_000))
+# A 20,000-row import takes well under a minute; one still running after this is stopped.
+ROSTER_IMPORT_TIME_LIMIT = int(os.environ.get("ROSTER_IMPORT_TIME_LIMIT", 15 * 60))
+# Queued or running jobs older than this are failed by the fail-stale-jobs sweep: longer than
+# the import's time limit, so it never fails a job that is still at work.
+JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", 60 * 60))
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
