@@ -11,6 +11,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import embedded_postgres
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "simple_history",
     "partners",
     "casework",
+    "seed",  # seed_network, seed_demo, seed_scale
 ]
 
 MIDDLEWARE = [
@@ -82,9 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "partners.memberships.MembershipMemoMiddleware",
+    "core.memo.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "partners.params.BadInputMiddleware",
+    "core.params.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -110,18 +113,21 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -------------------------------------------------------------------------------
-# DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/ieum); the SQLite file is the demo default.
+# --- Database: PostgreSQL only --------------------------------------------------------------
+# DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/ieum); unset, the embedded PostgreSQL
+# under var/pg that `make demo` and the test settings start (config/embedded_postgres.py).
+# Reading the settings starts nothing, so commands that need no database never wait for one.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        os.environ.get("DATABASE_URL") or embedded_postgres.url(),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # OLTP queries: PostgreSQL's JIT compiles for longer than the access queries run.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+# OLTP queries: PostgreSQL's JIT compiles for longer than the access queries run.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identity -------------------------------------------------------------------------------
@@ -247,7 +253,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Roster imports (casework/imports.py) ---------------------------------------------------
+# --- Roster imports (casework/imports/) -----------------------------------------------------
 # An XLSX is a zip archive: these refuse, before parsing, files that would hold a worker (a
 # zip bomb, a cell at row two billion). A real export of 20,000 pupils expands to about 15 MB.
 ROSTER_IMPORT_MAX_EXPANDED_BYTES = int(
@@ -276,7 +282,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -325,7 +331,7 @@ if os.environ.get("EMAIL_FILE_PATH"):  # with the file-based backend (tests of t
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 # Links in e-mails are built on this address (scheme and host, no trailing path).
 IEUM_BASE_URL = os.environ.get("IEUM_BASE_URL", "http://127.0.0.1:8000")
-# Notification e-mail (casework.delivery): attempts before a row is marked failed; age after
+# Notification e-mail (casework.notify): attempts before a row is marked failed; age after
 # which the sweep picks up a row still pending; ids per delivery task.
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_EMAIL_MAX_ATTEMPTS", "5"))
 NOTIFICATION_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATION_SWEEP_AFTER_SECONDS", "120"))
@@ -354,7 +360,7 @@ LOGGING = {
 }
 
 # Steps `seed_demo` runs after the demo network (dotted paths to callables taking stdout=).
-DEMO_SEED_STEPS = ["casework.demo.seed_demo_casework"]
+DEMO_SEED_STEPS = ["seed.demo.seed_demo_casework"]
 
 # --- Referrals (DESIGN.md §4) ---------------------------------------------------------------
 # Business days a receiver has to respond, by urgency, unless the sender chooses a date.

@@ -1,20 +1,22 @@
 """Shared fixtures. `world` builds a small network shaped like the demo (DEMO.md): one member per
-demo role, each named by the demo username, plus a foreign school, district and partner."""
+demo role, each named by the demo username, plus a foreign school, district and partner.
+`granted_case` and `school_objects` build on it for the tests of several folders; the fixtures
+of one folder live in its own conftest.py, the plain helpers in tests/builders.py."""
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.utils import timezone
 
+from casework import access
+from casework.models import Job, Notification
+from casework.workflows import intake, lifecycle, planning, records, referrals, transfers
 from partners.choices import Role
 from partners.models import Organization, User
 from tests import factories
-
-
-def _on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 def _service_skips() -> dict[str, str]:
@@ -38,11 +40,9 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    line = f"ieum test database: {db} ({getattr(settings, 'TEST_DATABASE_SOURCE', '?')})"
-    if db != "postgresql":
-        return line + " -- PostgreSQL-only and worker tests are SKIPPED on this run"
-    lines = [line]
+    db = settings.DATABASES["default"]
+    server = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+    lines = [f"ieum test database: PostgreSQL at {server} ({settings.TEST_DATABASE_SOURCE})"]
     skips = _service_skips()
     if "redis" in skips:
         lines.append(f"ieum worker tests: SKIPPED -- {skips['redis']}")
@@ -56,12 +56,6 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if not _on_postgres():
-        skip = pytest.mark.skip(reason="needs PostgreSQL (this run uses SQLite)")
-        for item in items:
-            if "postgres" in item.keywords:
-                item.add_marker(skip)
-        return
     for marker, reason in _service_skips().items():
         for item in items:
             if item.get_closest_marker(marker):
@@ -70,18 +64,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not _on_postgres():
-        terminalreporter.write_line(
-            "NOTE: ran on SQLite; PostgreSQL-only and worker tests were skipped.", yellow=True
-        )
-        return
     for reason, count in sorted(_service_skipped.items()):
         terminalreporter.write_line(f"NOTE: {count} worker test(s) skipped: {reason}.", yellow=True)
-
-
-@pytest.fixture
-def is_postgres():
-    return connection.vendor == "postgresql"
 
 
 @dataclass
@@ -144,3 +128,86 @@ def world(db) -> World:
         w.users[username] = user
     w.users["admin"] = f.UserFactory(username="admin", is_staff=True, is_superuser=True)
     return w
+
+
+@pytest.fixture
+def granted_case(world):
+    """A case of 이음초등학교 made by the factory, granted to its school (no workflow ran)."""
+    case = factories.CaseFactory(owner=world.school, lead=world.school)
+    access.grant_case_to_owner_school(case)
+    return case
+
+
+@pytest.fixture
+def school_objects(world):
+    """One of each object of 이음초등학교 the isolation matrix (tests/access/matrix.py) points at,
+    foreign to every role but its coordinator: a case under review with a draft plan and an
+    intervention, an open concern, the coordinator's notification, a job, a consent, a sent
+    referral, a transfer request and a claim by 한빛초등학교 that matches the case."""
+    today = timezone.localdate()
+    world.case = intake.open_case(
+        by=world["coordinator"],
+        student=factories.StudentFactory(school=world.school),
+        difficulties=[],
+    )
+    world.case = lifecycle.transition_case(world.case, by=world["coordinator"], to="reviewing")
+    world.plan = planning.create_plan(
+        world.case,
+        by=world["coordinator"],
+        goals=["g"],
+        starts_on=today,
+        review_on=today + timedelta(days=30),
+    )
+    world.intervention = planning.add_intervention(
+        world.plan, by=world["coordinator"], domain="counselling", support_type="counselling"
+    )
+    world.concern = intake.raise_concern(
+        by=world["teacher"],
+        student=factories.StudentFactory(school=world.school),
+        difficulties=["health"],
+    )
+    world.notification = Notification.objects.filter(recipient=world["coordinator"]).first()
+    world.job = Job.objects.create(
+        kind="roster_import", created_by=world["coordinator"], organization=world.school
+    )
+    factories.AgreementFactory(
+        office=world.province,
+        partner=world.partner_org,
+        allowed_fields=["student_name", "grade", "reason"],
+    )
+    world.consent = records.record_consent(
+        world.case,
+        by=world["coordinator"],
+        subject="student",
+        purposes=["support"],
+        method="written",
+        given_on=today,
+    )
+    world.referral = referrals.send_referral(
+        referrals.create_referral(
+            world.case,
+            by=world["coordinator"],
+            kind="service",
+            to_organization=world.partner_org,
+            reason="상담 연계",
+            shared_fields=["student_name", "grade"],
+            legal_basis="emergency",
+            justification="자해 위험",
+        ),
+        by=world["coordinator"],
+    )
+    world.transfer = transfers.request_transfer(
+        world.case, by=world["coordinator"], to_school=world.other_school, reason="전학"
+    )
+    student = world.case.student
+    student.neis_id = "N-0001"
+    student.save()
+    world.claim = transfers.claim_transfer(
+        by=world["coordinator2"],
+        neis_id="N-0001",
+        student_name=student.name,
+        birth_date=student.birth_date,
+        reason="전학 옴",
+    )
+    assert world.claim.case_id == world.case.pk
+    return world

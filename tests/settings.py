@@ -1,13 +1,14 @@
 """Settings for the test suite: the real settings module with test-only defaults.
 
-Database choice (DESIGN.md §7): DATABASE_URL if set; else the local PostgreSQL at
-127.0.0.1:5432 (user postgres) when it answers; else SQLite, with the PostgreSQL-only and
-worker tests skipped and the skip announced in the test report header.
+Database choice (DESIGN.md §7): DATABASE_URL if set (CI's .ci/run sets the machine's
+PostgreSQL); else the embedded PostgreSQL under var/pg (config/embedded_postgres.py), started
+here when it is not running. Either way pytest-django creates its test database on that server,
+and DATABASE_URL is left in the environment for the processes the tests start.
 
-Redis for the worker tests (tests/casework/test_worker_integration.py), chosen the same way:
-IEUM_TEST_REDIS_URL if set; else the local Redis at 127.0.0.1:6379, database 15 (the tests
-flush it), when it answers; else none, and the worker tests that need it are skipped with the
-skip announced. The broker-outage test starts its own redis-server and needs only the binary.
+Redis for the worker tests (tests/casework/notify/test_worker_integration.py): IEUM_TEST_REDIS_URL
+if set; else the local Redis at 127.0.0.1:6379, database 15 (the tests flush it), when it
+answers; else none, and the worker tests that need it are skipped with the skip announced. The
+broker-outage test starts its own redis-server and needs only the binary.
 """
 
 import os
@@ -18,18 +19,6 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-
-
-def _local_postgres_answers() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(
-            host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=2
-        ).close()
-    except Exception:
-        return False
-    return True
 
 
 def _local_redis_answers() -> bool:
@@ -47,14 +36,13 @@ def _local_redis_answers() -> bool:
         return False
 
 
-if not os.environ.get("DATABASE_URL"):
-    if _local_postgres_answers():
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/ieum"
-        TEST_DATABASE_SOURCE = "local PostgreSQL at 127.0.0.1:5432"
-    else:
-        TEST_DATABASE_SOURCE = "SQLite (no DATABASE_URL, no local PostgreSQL)"
-else:
+if os.environ.get("DATABASE_URL"):
     TEST_DATABASE_SOURCE = "DATABASE_URL"
+else:
+    from config import embedded_postgres
+
+    os.environ["DATABASE_URL"] = embedded_postgres.start()
+    TEST_DATABASE_SOURCE = "embedded PostgreSQL under var/pg"
 
 if os.environ.get("IEUM_TEST_REDIS_URL"):
     TEST_REDIS_URL = os.environ["IEUM_TEST_REDIS_URL"]
@@ -70,7 +58,7 @@ from config.settings import *  # noqa: E402,F403
 
 # Tests create many users; a fast hasher keeps them quick without changing behaviour.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# No anchor store unless a test gives its own (tests/casework/test_access_log_chain.py): the
+# No anchor store unless a test gives its own (tests/casework/audit/test_access_log_chain.py): the
 # checkout's var/ belongs to the demo's database, not to the test databases.
 ACCESS_LOG_ANCHORS = ""
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,6 +1,5 @@
 """The access log is append-only (PIPA safeguards; DESIGN.md §6): PostgreSQL rejects UPDATE and
 DELETE on casework_accessevent. Expiry after two years drops whole monthly partitions instead.
-SQLite (the demo) has no such trigger; the hash chain still detects tampering there.
 TRUNCATE stays possible: like dropping an expired month's partition, it is an owner's operation,
 and Django's test flush needs it; the chain head counts still reveal it (verify_access_log)."""
 
@@ -26,13 +25,11 @@ DROP FUNCTION IF EXISTS casework_accessevent_append_only();
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
+    schema_editor.execute(CREATE, params=None)
 
 
 def remove(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
+    schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

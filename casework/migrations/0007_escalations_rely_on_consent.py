@@ -74,10 +74,9 @@ def name_the_consents(apps, schema_editor):
         referral.consent_id = found["guardian"].pk
         referral.save(update_fields=["consent"])
         history_row(historical, referral, "근거 동의 기록 (교육지원청 요청도 동의 필요)")
-    if schema_editor.connection.vendor == "postgresql":
-        # The new consent_id values queue deferred foreign-key checks, and PostgreSQL will not
-        # alter a table with checks pending: run them now, before the constraint is added.
-        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # The new consent_id values queue deferred foreign-key checks, and PostgreSQL will not alter
+    # a table with checks pending: run them now, before the constraint is added.
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     if unresolved:
         raise RuntimeError(
             f"{len(unresolved)} referral(s) left on the consent basis without any consent that "

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dj_database_url
 from django.conf import settings
+
+from config import embedded_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 # Warnings only TLS termination or the domain owner can settle (docs/operations.md explains each).
@@ -52,14 +55,28 @@ def test_demo_defaults_run_without_services():
         "shell",
         "--no-imports",
         "-c",
-        "from django.conf import settings as s; "
-        "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DATABASES['default']['ENGINE'])",
+        "from django.conf import settings as s; db = s.DATABASES['default']; "
+        "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, db['ENGINE'], db['HOST'], db['NAME'])",
         DEBUG="1",
         DATABASE_URL="",
         CELERY_BROKER_URL="",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True", "django.db.backends.sqlite3"]
+    # Without DATABASE_URL: the embedded PostgreSQL's socket under var/pg (config/embedded_postgres).
+    socket_dir = dj_database_url.parse(embedded_postgres.url())["HOST"]
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "django.db.backends.postgresql",
+        socket_dir,
+        "ieum",
+    ]
+
+
+def test_only_postgresql_is_accepted():
+    result = run_manage("check", DEBUG="1", DATABASE_URL="mysql://ieum@127.0.0.1/ieum")
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
 
 
 def test_loopback_deployment_can_turn_tls_defaults_off():
