@@ -115,11 +115,17 @@ class Copier:
         their static default. With `history` (see `hist`), also COPY one history row per row:
         the same text for every tracked field, so the history holds exactly what the table got.
         Cheaper than `copy` when the caller has the values at hand: the defaults and the history
-        columns are formatted once, not once per row."""
+        columns are formatted once, not once per row. An auto-increment primary key may be given
+        (the caller then sets its sequence) or, when no history is written, left to the
+        database (a history row needs the key)."""
         given = set(attnames)
-        if model._meta.pk.attname not in given:
+        pk = model._meta.pk
+        auto = isinstance(pk, models.AutoField | models.BigAutoField)
+        if pk.attname not in given and (history is not None or not auto):
             raise ValueError(f"{model.__name__}: COPY needs the primary key ({attnames})")
         columns = self._columns(model)
+        if auto and pk.attname in given:
+            columns = [(pk.attname, pk.column, None), *columns]
         by_attname = {a: (a, c, d) for a, c, d in columns}
         rest = [col for col in columns if col[0] not in given]
         ordered = [by_attname[a] for a in attnames] + rest

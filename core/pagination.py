@@ -9,15 +9,19 @@ query, so the second can only return rows the first one chose.
 The first query also counts the rows (`COUNT(*) OVER ()`): it has to find and sort all of them
 anyway, so the paginator needs no COUNT of its own unless the page asked for is past the end.
 
+`StandardPagination` is the API's pagination (DRF's `DEFAULT_PAGINATION_CLASS`) over the same
+paginator.
+
 A page number far past any list (`?page=99999999999999999999`) is not sent to the database as
 an offset it would refuse: it counts instead, and is past the end like any other.
 """
 
-from django.core.paginator import Page, PageNotAnInteger, Paginator
+from django.core.paginator import InvalidPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.db.models.query import ModelIterable
+from rest_framework.pagination import PageNumberPagination
 
-from partners.params import PAGE_MAX
+from .params import PAGE_MAX, BadParameter, invalid_page_message, page_number
 
 TOTAL = "slim_paginator_total"
 
@@ -82,3 +86,34 @@ class SlimPaginator(Paginator):
         if self._slim():
             page.object_list = load_in_order(self.object_list, self._page_ids(page.number))
         return page
+
+
+class StandardPagination(PageNumberPagination):
+    """API.md: `{count, next, previous, results}`, `?page=`, `?page_size=` (default 50, max 200).
+
+    A page that is not a whole number from 1 to the last page answers 400 with the range, under
+    `page` (not DRF's 404): it is the request that is wrong, and the client can correct it."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    django_paginator_class = SlimPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        paginator = self.django_paginator_class(queryset, page_size)
+        wanted = request.query_params.get(self.page_query_param)
+        last = wanted in self.last_page_strings
+        number = paginator.num_pages if last else page_number(wanted)
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage:
+            raise BadParameter(
+                self.page_query_param, invalid_page_message(paginator.num_pages)
+            ) from None
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(self.page)

@@ -8,10 +8,12 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.history import HistoricalRecords
 
 from .catalogue import field_codes, sensitive_field_codes
 from .choices import (
@@ -23,7 +25,6 @@ from .choices import (
     Role,
     SchoolLevel,
 )
-from .history import HistoricalRecords
 
 
 def today() -> date:
@@ -323,6 +324,23 @@ class RoleGroup(models.Model):
         return f"{organization.code}:{role}"
 
 
+def role_group(organization: Organization, role: str) -> Group:
+    """The group standing for `role` at `organization`, created on first use."""
+    existing = (
+        RoleGroup.objects.select_related("group")
+        .filter(organization=organization, role=role)
+        .first()
+    )
+    if existing:
+        return existing.group
+    with transaction.atomic():
+        group, _created = Group.objects.get_or_create(name=RoleGroup.group_name(organization, role))
+        RoleGroup.objects.get_or_create(
+            organization=organization, role=role, defaults={"group": group}
+        )
+    return group
+
+
 def training_cutoff(day: date) -> date | None:
     """The oldest security training that still counts on `day` (Decree 15⑥: yearly), or None
     when `SECURITY_TRAINING_DAYS` is 0 and training gates nothing."""
@@ -354,7 +372,7 @@ class MembershipQuerySet(models.QuerySet):
         """Memberships that grant access on `day` (DESIGN.md §2): active, between `started_on`
         and `ended_on`, holding a data-handling approval valid that day (Art. 17⑦) and security
         training within `SECURITY_TRAINING_DAYS` (Decree 15⑥). `Membership.is_current` and the
-        access SQL (casework/access/sql.py) say the same; tests/casework/test_access.py holds
+        access SQL (casework/access/sql.py) say the same; tests/casework/access/test_access.py holds
         the three together."""
         day = day or today()
         rows = self.filter(
@@ -428,9 +446,7 @@ class Membership(models.Model):
         return f"{self.user} · {self.organization} · {self.get_role_display()}"
 
     def save(self, *args, **kwargs):
-        from .roles import role_group  # the role group is part of the membership's identity
-
-        self.group = role_group(self.organization, self.role)
+        self.group = role_group(self.organization, self.role)  # part of the membership's identity
         super().save(*args, **kwargs)
 
     def clean(self):

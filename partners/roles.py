@@ -1,31 +1,12 @@
 """Role groups: each (organisation, role) pair is one Django group, kept in sync with memberships.
 
 `user.groups` mirrors the user's *active* memberships so Django admin and guardian see a coherent
-picture; it cannot know when a data-handling approval expires, which is why casework/access.py
-decides access from current memberships, never from `user.groups`.
+picture; it cannot know when a data-handling approval expires, which is why casework/access/
+decides access from current memberships, never from `user.groups`. The group of a role at an
+organisation is `models.role_group`, which a membership's save sets.
 """
 
-from django.contrib.auth.models import Group
-from django.db import transaction
-
-from .models import Membership, Organization, RoleGroup, User
-
-
-def role_group(organization: Organization, role: str) -> Group:
-    """The group standing for `role` at `organization`, created on first use."""
-    existing = (
-        RoleGroup.objects.select_related("group")
-        .filter(organization=organization, role=role)
-        .first()
-    )
-    if existing:
-        return existing.group
-    with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=RoleGroup.group_name(organization, role))
-        RoleGroup.objects.get_or_create(
-            organization=organization, role=role, defaults={"group": group}
-        )
-    return group
+from .models import Membership, User
 
 
 def sync_user_groups(user: User) -> None:

@@ -38,10 +38,9 @@ def directory_results(params) -> tuple[DirectoryFilterForm, object]:
                 pk__in=Organization.objects.active_in_borough(data["borough"]).values("pk")
             )
         if data["domain"]:
-            # Codes are [a-z_]: the quoted match is exact on SQLite and PostgreSQL alike.
-            matching = f'"{data["domain"]}"'
-            orgs = orgs.filter(services__domains__icontains=matching).distinct()
-            services = services.filter(domains__icontains=matching)
+            matching = [data["domain"]]
+            orgs = orgs.filter(services__domains__contains=matching).distinct()
+            services = services.filter(domains__contains=matching)
     orgs = orgs.select_related("parent").prefetch_related(Prefetch("services", queryset=services))
     # Those who provide services first: that is what a coordinator looking for help wants.
     providers_first = Case(When(kind__in=PARTNER_KINDS, then=Value(0)), default=Value(1))

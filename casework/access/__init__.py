@@ -4,7 +4,8 @@
 - `sql` — the grant subqueries over guardian's direct-FK tables joined to *current* memberships.
 - `visibility` — one selector and one `get_visible_<kind>_or_404` per kind of object.
 - `capabilities` — "may this user do this" for workflows and pages.
-- `grants` — the grant and revoke writes, the only caller of guardian, used by workflows only.
+- `grants` — the grant and revoke writes, the only caller of guardian, used by workflows only
+  (and, in bulk, by the scale seeder).
 - `checker` — the per-request permission cache.
 
 Callers write `from casework import access` and use the names below; nothing outside this
@@ -51,6 +52,8 @@ from .capabilities import (
 )
 from .checker import AccessChecker
 from .grants import (
+    bulk_grant_cases,
+    bulk_grant_referrals,
     ended_memberships_holding_grants,
     grant_case_to_lead_office,
     grant_case_to_owner_school,

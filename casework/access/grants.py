@@ -1,14 +1,18 @@
 """Grants and revocations: the only caller of guardian. Called only by workflow functions
 (casework/workflows/), at the events of DESIGN.md §5: open, assign, escalate, accept, refer,
-transfer, withdraw, close, membership change."""
+transfer, withdraw, close, membership change. The bulk grants at the end write the same rows
+for data loaded at scale (seed_scale), where a guardian call per grant would take hours."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from casework.models import Case, Referral
-from partners.models import Membership, Organization, User
-from partners.roles import role_group
+from core.bulk import Copier
+from partners.models import Membership, Organization, RoleGroup, User, role_group
 
 from . import roles as r
 from .sql import ROLE_GRANTS_ONLY, tables
@@ -140,3 +144,77 @@ def ended_memberships_holding_grants(day):
         | models.Q(content_object__lead_id=models.OuterRef("organization_id"))
     )
     return Membership.objects.filter(ended_on__lt=day).filter(models.Exists(held))
+
+
+# --- In bulk: the same role grants for many new objects, one COPY per table ----------------------
+
+
+def _permission_ids(model, codenames: Iterable[str]) -> dict[str, int]:
+    content_type = ContentType.objects.get_for_model(model)
+    return dict(
+        Permission.objects.filter(
+            content_type=content_type, codename__in=set(codenames)
+        ).values_list("codename", "id")
+    )
+
+
+def _role_group_ids(wanted: set[tuple]) -> dict[tuple, int]:
+    """The group id of each (organisation id, role) in `wanted`, read in one query; a missing
+    group is made as `role_group` makes it."""
+    found = {
+        (org, role): group
+        for org, role, group in RoleGroup.objects.filter(
+            organization_id__in={org for org, _role in wanted}
+        ).values_list("organization_id", "role", "group_id")
+    }
+    missing = wanted - found.keys()
+    if missing:
+        organizations = Organization.objects.in_bulk({org for org, _role in missing})
+        for org, role in missing:
+            found[(org, role)] = role_group(organizations[org], role).pk
+    return found
+
+
+def _copy_role_grants(model, grants: list[tuple], copier: Copier | None) -> int:
+    """COPY (object id, organisation id, {role: permissions}) into `model`'s group table."""
+    wanted = {(org, role) for _obj, org, table in grants for role in table}
+    groups = _role_group_ids(wanted)
+    perms = _permission_ids(
+        model, {p for _o, _g, table in grants for ps in table.values() for p in ps}
+    )
+    rows = (
+        (groups[(org, role)], perms[codename], obj)
+        for obj, org, table in grants
+        for role, codenames in table.items()
+        for codename in codenames
+    )
+    _user_table, group_table = tables(model)
+    copier = copier or Copier(timezone.now())
+    return copier.copy_tuples(group_table, ["group_id", "permission_id", "content_object_id"], rows)
+
+
+def bulk_grant_cases(cases: Sequence[tuple], *, copier: Copier | None = None) -> int:
+    """What `grant_case_to_owner_school` writes for each new case, and `grant_case_to_lead_office`
+    for one an office leads, for many cases at once with COPY: `cases` are (case id, owner
+    school id, lead office id or None). For cases that hold no grants yet (data loaded at
+    scale); `copier` counts the rows and the time. Returns the number of grant rows written."""
+    grants = []
+    for case_id, owner_id, office_id in cases:
+        grants.append((case_id, owner_id, r.OWNER_SCHOOL_GRANTS))
+        if office_id is not None:
+            grants.append((case_id, office_id, r.LEAD_OFFICE_GRANTS))
+    return _copy_role_grants(Case, grants, copier)
+
+
+def bulk_grant_referrals(referrals: Sequence[tuple], *, copier: Copier | None = None) -> int:
+    """What `grant_referral_to_receiver` writes for each sent referral, for many at once with COPY:
+    `referrals` are (referral id, receiving organisation id). For referrals that hold no grants
+    yet (data loaded at scale); `copier` counts the rows and the time. Returns the number of
+    grant rows written."""
+    receivers = Organization.objects.in_bulk({org for _referral, org in referrals})
+    tables_by_org = {
+        pk: dict.fromkeys(receiver_roles(org), r.REFERRAL_PERMISSIONS)
+        for pk, org in receivers.items()
+    }
+    grants = [(referral, org, tables_by_org[org]) for referral, org in referrals]
+    return _copy_role_grants(Referral, grants, copier)

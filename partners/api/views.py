@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from partners.authentication import login_with_lockout
 from partners.choices import Domain, OrganizationKind
 from partners.models import ApiToken, Membership, Organization, Service, User
+from partners.tokens import revoke_token
 
 from . import hsds
 from .authentication import BearerTokenAuthentication
@@ -70,9 +71,7 @@ class TokenView(APIView):
     def delete(self, request):
         token = request.auth
         if isinstance(token, ApiToken):
-            token.revoked_at = timezone.now()
-            token._history_user = request.user
-            token.save(update_fields=["revoked_at"])
+            revoke_token(token, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,9 +134,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
         if domain:
             if domain not in Domain.values:
                 raise exceptions.ValidationError({"domain": [_("알 수 없는 지원 영역입니다.")]})
-            # JSON-list membership that works on SQLite (no JSON contains) and PostgreSQL alike;
-            # codes are [a-z_] only, so the quoted match cannot hit a longer code.
-            services = services.filter(domains__icontains=f'"{domain}"')
+            services = services.filter(domains__contains=[domain])
         if params.get("borough"):
             services = services.filter(boroughs__region_code=params["borough"])
         if params.get("q"):

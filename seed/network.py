@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .catalogue import field_codes, non_sensitive_field_codes
-from .choices import OrganizationKind
-from .models import Agreement, Membership, Organization, Service, User
+from partners.catalogue import field_codes, non_sensitive_field_codes
+from partners.choices import OrganizationKind
+from partners.models import Agreement, Membership, Organization, Service, User
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_DEMO_PASSWORD = "ieum-demo-2026"
@@ -311,6 +311,7 @@ def load_demo(path: str = "demo.yaml") -> Tally:
 
 def run_demo_steps(stdout=None) -> None:
     """Further demo steps named in settings.DEMO_SEED_STEPS (dotted paths), e.g. the demo
-    casework: the network app stays ignorant of the apps that build on it."""
+    casework (`seed.demo.seed_demo_casework`): a setting, so that a test can build the demo
+    network alone."""
     for dotted in getattr(settings, "DEMO_SEED_STEPS", []):
         import_string(dotted)(stdout=stdout)

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from casework import deadlines
+from casework.instruments import instruments, items
+from casework.models import Case, Guardian, Referral, Student, Transfer
+from casework.notify import delivery
+from casework.workflows import intake, lifecycle, planning, records, team
+from casework.workflows import referrals as referral_flows
+from casework.workflows import transfers as transfer_flows
+from casework.workflows.common import attribute
 from partners.models import Organization, Service, User
-
-from . import deadlines, delivery
-from .instruments import instruments, items
-from .models import Case, Guardian, Referral, Student, Transfer
-from .workflows import intake, lifecycle, planning, records, team
-from .workflows import referrals as referral_flows
-from .workflows import transfers as transfer_flows
-from .workflows.common import attribute
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = [

@@ -1,12 +1,12 @@
-"""`manage.py seed_scale --tier district|seoul`: synthetic data at scale (casework/scale.py)."""
+"""`manage.py seed_scale --tier district|seoul`: synthetic data at scale (seed/scale/)."""
 
 import os
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from casework import scale
 from partners.models import Organization
+from seed import scale
 
 
 class Command(BaseCommand):

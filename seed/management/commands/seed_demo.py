@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from partners.seeding import demo_password, load_demo, run_demo_steps
+from seed.network import demo_password, load_demo, run_demo_steps
 
 
 class Command(BaseCommand):
