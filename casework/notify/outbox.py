@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import translation
 from simple_history.utils import bulk_create_with_history
 
+from casework.models import Case, Notification
+from casework.models.notifications import MESSAGES, Message
 from partners.models import User
 
 from . import delivery
-from .models import Case, Notification
-from .models.notifications import MESSAGES, Message
 
 
 def notify(
@@ -27,8 +27,8 @@ def notify(
 ) -> list[Notification]:
     """One in-app notification per distinct recipient, never to the actor themself (`exclude`,
     who is also named as the author of the history rows). Once the transaction commits, the
-    rows are handed to the e-mail delivery task (casework.delivery); if it rolls back, nothing
-    is sent.
+    rows are handed to the e-mail delivery task (casework.notify.delivery); if it rolls back,
+    nothing is sent.
 
     `kind` names a message of casework.models.notifications.MESSAGES and `params` fills it
     (exactly its placeholders: numbers, codes, names the recipient sees anyway), so that each

@@ -1,11 +1,11 @@
 """E-mail delivery of notifications (the outbox's reader).
 
-`notify()` writes Notification rows in the business transaction and, once it commits, hands
-their ids to Celery (`schedule`). The `deliver_notifications` task calls `deliver()`, which claims
-each pending row under a row lock, sends one e-mail and records the outcome with history. A row
-that is already sent, failed or skipped is left alone, so running a delivery twice, or two
-deliveries at once, sends one e-mail. Rows whose publish was lost (broker down at commit) stay
-pending until `sweep()` picks them up.
+`notify()` (outbox.py) writes Notification rows in the business transaction and, once it
+commits, hands their ids to Celery (`schedule`). The `deliver_notifications` task calls
+`deliver()`, which claims each pending row under a row lock, sends one e-mail and records the
+outcome with history. A row that is already sent, failed or skipped is left alone, so running a
+delivery twice, or two deliveries at once, sends one e-mail. Rows whose publish was lost (broker
+down at commit) stay pending until `sweep()` picks them up.
 """
 
 import logging
@@ -22,11 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Notification
+from casework.models import Notification
+from casework.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
 Status = Notification.EmailStatus
+
+DELIVER_TASK = "casework.tasks.deliver_notifications"  # enqueued by name (casework.queue)
 
 
 def max_attempts() -> int:
@@ -79,12 +82,10 @@ def schedule(ids: Iterable) -> bool:
     ids = [str(pk) for pk in ids]
     if not ids:
         return True
-    from .tasks import deliver_notifications  # tasks imports this module
-
     try:
         # No publish retries: a dead broker answers within the connection timeout, and the
         # sweep, not the web request, is what waits for it to come back.
-        deliver_notifications.apply_async(args=[ids], retry=False)
+        enqueue(DELIVER_TASK, [ids], retry=False)
     except Exception:
         logger.warning(
             "could not hand %d notification(s) to e-mail delivery; they stay pending for the sweep",
