@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from casework import access
-from partners import params
+from core import params
 
 from .errors import StaleVersion
 

@@ -1,4 +1,5 @@
-"""Jobs the user watches (imports): ending the ones whose worker is gone.
+"""Jobs the user watches (imports): claiming a queued one for its worker, and ending the ones
+whose worker is gone.
 
 A worker killed at its time limit, or by the kernel for memory, leaves its job `running`, and a
 job queued while no worker takes it waits forever; the page would show it moving for good. Past
@@ -19,6 +20,23 @@ from casework.models import Job
 from .common import attribute
 
 CHANGE_REASON = "멈춘 작업 정리"
+
+
+def claim_queued_job(job_id) -> Job | None:
+    """Mark the job running, or None if another delivery of the message already has it."""
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update(of=("self",))
+            .select_related("created_by", "organization")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status != Job.Status.QUEUED:
+            return None
+        attribute(job, job.created_by)  # no request in a task: name the actor explicitly
+        job.status = Job.Status.RUNNING
+        job.save(update_fields=["status"])
+    return job
 
 
 def fail_stale_jobs(*, now=None) -> int:

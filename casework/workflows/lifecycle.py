@@ -84,7 +84,9 @@ def missing_for_activation(case: Case) -> list[str]:
     return missing
 
 
-def _guard(case: Case, to: str, *, closure_reason: str, reason: str) -> None:
+def guard(case: Case, to: str, *, closure_reason: str, reason: str) -> None:
+    """Refuse a transition of `case` to `to` that its state, decisions, consents, plan or open
+    referrals do not allow (GuardFailed), or that lacks a reason it needs (ValidationError)."""
     if to not in ALLOWED.get(case.status, set()):
         raise GuardFailed(
             _("%(from)s 상태에서 %(to)s 상태로 바꿀 수 없습니다.")
@@ -109,7 +111,10 @@ def _guard(case: Case, to: str, *, closure_reason: str, reason: str) -> None:
         raise ValidationError({"reason": _("다시 여는 사유를 적어 주세요.")})
 
 
-def _apply(case: Case, to: str, *, by: User, reason: str, closure_reason: str = "") -> Case:
+def apply_transition(
+    case: Case, to: str, *, by: User, reason: str, closure_reason: str = ""
+) -> Case:
+    """Move a locked case to `to` (guarded by the caller), with history and a notification."""
     previous = case.status
     case.status = to
     if to == S.CLOSED:
@@ -148,13 +153,14 @@ def transition_case(
     check_version(case, version)
     if to not in S.values:
         raise ValidationError({"to": _("알 수 없는 상태입니다.")})
-    _guard(case, to, closure_reason=closure_reason, reason=reason)
+    guard(case, to, closure_reason=closure_reason, reason=reason)
     if to == S.NOT_SELECTED:
-        _record_decision(case, by=by, decision=Decision.Kind.NOT_SELECT, reasons=reason)
-    return _apply(case, to, by=by, reason=reason, closure_reason=closure_reason)
+        record_decision(case, by=by, decision=Decision.Kind.NOT_SELECT, reasons=reason)
+    return apply_transition(case, to, by=by, reason=reason, closure_reason=closure_reason)
 
 
-def _record_decision(case, *, by, decision, reasons, meeting=None) -> Decision:
+def record_decision(case, *, by, decision, reasons, meeting=None) -> Decision:
+    """A decision about the case (a meeting's, an office's on an escalation), with its reasons."""
     row = Decision(case=case, decision=decision, reasons=reasons, decided_by=by, meeting=meeting)
     attribute(row, by, f"결정: {decision}")
     row.save()
@@ -212,21 +218,21 @@ def _apply_decision(meeting: Meeting, item: dict, *, by: User) -> Decision:
     if kind == Decision.Kind.APPROVE_PLAN:
         require_case_perm(by, access.APPROVE_PLAN, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    decision = _record_decision(case, by=by, decision=kind, reasons=reasons, meeting=meeting)
+    decision = record_decision(case, by=by, decision=kind, reasons=reasons, meeting=meeting)
     if kind == Decision.Kind.SELECT:
         if case.status == S.IDENTIFIED:  # the meeting is the review
-            _apply(case, S.REVIEWING, by=by, reason=_("회의 검토"))
-        _guard(case, S.SELECTED, closure_reason="", reason=reasons)
-        _apply(case, S.SELECTED, by=by, reason=reasons)
+            apply_transition(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+        guard(case, S.SELECTED, closure_reason="", reason=reasons)
+        apply_transition(case, S.SELECTED, by=by, reason=reasons)
     elif kind == Decision.Kind.NOT_SELECT:
         if case.status == S.IDENTIFIED:
-            _apply(case, S.REVIEWING, by=by, reason=_("회의 검토"))
-        _guard(case, S.NOT_SELECTED, closure_reason="", reason=reasons)
-        _apply(case, S.NOT_SELECTED, by=by, reason=reasons)
+            apply_transition(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+        guard(case, S.NOT_SELECTED, closure_reason="", reason=reasons)
+        apply_transition(case, S.NOT_SELECTED, by=by, reason=reasons)
     elif kind == Decision.Kind.CLOSE:
         closure_reason = item.get("closure_reason") or ""
-        _guard(case, S.CLOSED, closure_reason=closure_reason, reason=reasons)
-        _apply(case, S.CLOSED, by=by, reason=reasons, closure_reason=closure_reason)
+        guard(case, S.CLOSED, closure_reason=closure_reason, reason=reasons)
+        apply_transition(case, S.CLOSED, by=by, reason=reasons, closure_reason=closure_reason)
     elif kind == Decision.Kind.APPROVE_PLAN:
         from .planning import approve_plan
 

@@ -1,4 +1,5 @@
-"""Notes, consents, assessments and case details: what the team records while working a case."""
+"""Notes, consents, assessments and case details: what the team records while working a case.
+A consent's withdrawal, with all that relied on it, is in `consents.py`."""
 
 from datetime import datetime, timedelta
 
@@ -160,24 +161,3 @@ def update_case(case: Case, *, by: User, version: int | None, reason: str = "", 
     if changed:
         save(case, by, reason or "사례 정보 수정", bump=True)
     return case
-
-
-@transaction.atomic
-def withdraw_consent(consent: Consent, *, by: User, reason: str) -> Consent:
-    """A withdrawal takes effect at once: every open referral that relied on the consent is
-    cancelled and its receiver loses access, and a lead office whose escalation relied on it
-    stops leading the case, in this same transaction (DESIGN.md §4)."""
-    from .referrals import cancel_for_withdrawn_consent
-
-    require_case_perm(by, access.MANAGE_CASE, consent.case)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("철회 사유를 적어 주세요.")})
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if consent.withdrawn_on is not None:
-        raise GuardFailed(_("이미 철회된 동의입니다."))
-    consent.withdrawn_on = timezone.localdate()
-    consent.withdrawal_reason = reason.strip()
-    attribute(consent, by, "동의 철회")
-    consent.save()
-    cancel_for_withdrawn_consent(consent.case, by=by, reason=reason.strip())
-    return consent

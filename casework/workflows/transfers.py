@@ -20,16 +20,19 @@ from casework.models import (
     Case,
     CaseMember,
     CaseParticipant,
+    Referral,
+    ReferralStatus,
     Transfer,
     TransferClaim,
 )
+from casework.models.referrals import OPEN_STATUSES
 from casework.notify import notify
 from partners.choices import OrganizationKind
 from partners.models import Organization, User
 
 from .common import attribute, save
 from .errors import GuardFailed
-from .referrals import hand_over_referrals
+from .referral_notices import notify_receivers
 
 T = Transfer.Status
 
@@ -145,6 +148,31 @@ def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
     attribute(transfer, by, reason)
     transfer.save()
     return case, old
+
+
+def hand_over_referrals(
+    case: Case, *, old: Organization, new: Organization, by: User
+) -> list[Referral]:
+    """On a transfer, the open referrals the old school sent (drafts included) get the new
+    school as their sending side: its case staff cancel, send and write in the thread, its
+    outbox lists them, and the case can be closed once they are done. Referrals already closed
+    keep the school that sent them; a lead office's own referrals are not the school's to move.
+    Runs in the caller's (`accept_transfer`) transaction."""
+    moved = []
+    for referral in Referral.objects.select_for_update().filter(
+        case=case, from_organization=old, status__in=OPEN_STATUSES
+    ):
+        referral.from_organization = new
+        save(referral, by, f"전학 이관: 보낸 기관 {old.code} → {new.code}", bump=True)
+        moved.append(referral)
+        if referral.status != ReferralStatus.DRAFT:
+            notify_receivers(
+                referral,
+                by=by,
+                kind="referral_sender_changed",
+                params={"number": referral.number, "new": new.name},
+            )
+    return moved
 
 
 @transaction.atomic
