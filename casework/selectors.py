@@ -1,19 +1,22 @@
-"""Reads that need policy: each starts from a casework/access.py selector, then shapes the rows.
+"""Reads that need policy: each starts from a casework/access/ selector, then shapes the rows.
 
 Views and the API call these; none of them builds a permission filter of its own.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners import params
-from partners.models import User
+from core import params
+from partners.choices import PARTNER_KINDS, Domain
+from partners.models import Organization, Service, User
 
-from . import access
+from . import access, deadlines
 from .choices import ConsentPurpose, ConsentSubject
 from .models import (
     Assessment,
@@ -23,9 +26,15 @@ from .models import (
     Concern,
     Consent,
     Intervention,
+    Meeting,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
     SupportPlan,
     Transfer,
 )
+from .models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
+from .workflows import sharing
 
 # What a list row shows of each related record. A page of 50 rows loads its relations with the
 # rows (select_related) but only these columns: building every column of five related records
@@ -70,8 +79,7 @@ def case_list(
     if risk_level:
         cases = cases.filter(risk_level__in=risk_level.split(","))
     if difficulty:
-        # Portable JSON-list membership (SQLite has no JSON contains); codes are [a-z_] only.
-        cases = cases.filter(difficulties__icontains=f'"{difficulty}"')
+        cases = cases.filter(difficulties__contains=[difficulty])
     if q:
         q = q.strip()
         cases = cases.filter(Q(number__icontains=q) | Q(student__name__icontains=q))
@@ -111,7 +119,7 @@ def _valid_support_consent(subject: str):
             subject=subject,
             withdrawn_on__isnull=True,
             given_on__lte=today,
-            purposes__icontains=f'"{ConsentPurpose.SUPPORT}"',
+            purposes__contains=[ConsentPurpose.SUPPORT],
         ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
     )
 
@@ -252,3 +260,286 @@ def roster(user: User, *, school=None, q: str | None = None, grade=None, class_n
     if q:
         students = students.filter(name__icontains=q.strip())
     return students.order_by("school__name", "grade", "class_no", "number")
+
+
+# --- Meetings --------------------------------------------------------------------------------
+
+
+def meeting_list(user: User, *, decision_cases: bool = False) -> QuerySet[Meeting]:
+    """The minutes the user may read, newest first, with attendees and decisions loaded (and
+    the decisions' cases, for a list that names them)."""
+    decisions = "decisions__case" if decision_cases else "decisions"
+    return (
+        access.visible_meetings(user)
+        .prefetch_related("attendees", decisions)
+        .order_by("-held_on", "-created_at")
+    )
+
+
+def decision_case_ids(user: User, meetings) -> set:
+    """Of the cases these meetings decided on, those the user may view: a decision row shows
+    to whoever may view its case (DESIGN.md §5)."""
+    return access.visible_case_ids(user, {d.case_id for m in meetings for d in m.decisions.all()})
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+REFERRAL_BOXES = ("inbox", "outbox")
+REFERRAL_ORDERINGS = ("created_at", "respond_by", "sent_at", "status")
+# What every referral row shows of its relations; a list showing more names the extra paths.
+REFERRAL_ROW = {
+    "case": "case",
+    "from_organization": "organization",
+    "to_organization": "organization",
+    "service": "service",
+    "assignee": "user",
+}
+REFERRAL_EXTRAS = {"case__student": "student", "created_by": "user"}
+
+
+def late_referrals(today=None) -> Q:
+    """Referrals waiting for an answer past their respond-by date."""
+    return Q(status__in=AWAITING_RESPONSE, respond_by__lt=today or deadlines.today())
+
+
+def referral_box(user: User, box: str | None) -> QuerySet[Referral]:
+    """The referrals the user received ("inbox"), sent ("outbox"), or may see at all (None)."""
+    if box == "inbox":
+        return access.received_referrals(user)
+    if box == "outbox":
+        return access.sent_referrals(user)
+    if box is None:
+        return access.visible_referrals(user)
+    raise ValidationError({"box": [_("inbox 또는 outbox만 쓸 수 있습니다.")]})
+
+
+def _shown(*, statuses=None, kind=None, case=None, overdue=False, today=None) -> Q:
+    shown = Q()
+    if statuses:
+        shown &= Q(status__in=statuses)
+    if kind:
+        shown &= Q(kind=kind)
+    if case:
+        shown &= Q(case_id=case)
+    if overdue:
+        shown &= late_referrals(today)
+    return shown
+
+
+def referral_list(
+    user: User,
+    *,
+    box: str | None = None,
+    statuses=None,
+    kind: str | None = None,
+    case=None,
+    overdue: bool = False,
+    ordering: str = "-created_at",
+    shows: tuple[str, ...] = (),
+    today=None,
+) -> QuerySet[Referral]:
+    """The referrals of a box with the filters of the lists (statuses, kind, case, overdue),
+    newest first or by `ordering`, each row with REFERRAL_ROW and the `shows` extras loaded."""
+    rows = referral_box(user, box).filter(
+        _shown(statuses=statuses, kind=kind, case=case, overdue=overdue, today=today)
+    )
+    if ordering.lstrip("-") not in REFERRAL_ORDERINGS:
+        raise ValidationError({"ordering": [_("정렬할 수 없는 항목입니다.")]})
+    related = {**REFERRAL_ROW, **{path: REFERRAL_EXTRAS[path] for path in shows}}
+    return list_rows(rows, **related).order_by(ordering, "-pk")
+
+
+@dataclass
+class ReferralListing:
+    rows: QuerySet[Referral]
+    count: int | None  # the rows' number when the same pass gave it, else the paginator counts
+    overdue: int  # the user's received referrals past their respond-by date
+    today: object
+
+
+def referral_listing(
+    user: User, *, box: str, statuses=None, kind=None, overdue=False, shows=()
+) -> ReferralListing:
+    """A box's rows for the list page, with its count and the inbox's overdue count: one
+    grouped pass over the inbox when the inbox is shown, one count otherwise."""
+    today = deadlines.today()
+    filters = {"statuses": statuses, "kind": kind, "overdue": overdue, "today": today}
+    inbox = access.received_referrals(user)
+    late = late_referrals(today)
+    if box == "inbox":
+        counts = inbox.aggregate(
+            shown=Count("pk", filter=_shown(**filters)), late=Count("pk", filter=late)
+        )
+        count, overdue_count = counts["shown"], counts["late"]
+    else:
+        count, overdue_count = None, inbox.filter(late).count()
+    rows = referral_list(user, box=box, shows=shows, **filters)
+    return ReferralListing(rows, count, overdue_count, today)
+
+
+def default_referral_box(user: User) -> str:
+    """The inbox for those who receive referrals, the outbox for everyone else."""
+    return "inbox" if access.received_referrals(user).exists() else "outbox"
+
+
+def overdue_received_count(user: User) -> int:
+    """How many received referrals are past their respond-by date (the menu's badge)."""
+    return access.received_referrals(user).filter(late_referrals()).count()
+
+
+# --- The directory a referral or escalation is addressed from ---------------------------------
+
+
+def directory_targets(case: Case, sender: Organization, domains: list[str]):
+    """Partners and services for this student: serving the student's home borough (else the
+    school's borough), marked when no agreement covers them. With needed domains chosen, the
+    same filter holds for both kinds of row: a service that offers one of them, and an
+    organisation (referred to as a whole) that has such a service there. Returns (choices,
+    rows, borough code) where rows describe each choice for the page."""
+    borough_code = (
+        case.student.home_borough.region_code
+        if case.student.home_borough_id
+        else case.owner.region_code
+    )
+    services = list(
+        Service.objects.filter(active=True, organization__active=True)
+        .filter(boroughs__region_code=borough_code)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+        .distinct()
+    )
+    wanted = set(domains or [])
+    matching = [s for s in services if not wanted or wanted & set(s.domains or [])]
+    offered: dict = {}
+    for service in matching:
+        offered.setdefault(service.organization_id, set()).update(service.domains or [])
+    orgs = (
+        Organization.objects.filter(active=True, kind__in=PARTNER_KINDS)
+        .filter(serves__region_code=borough_code)
+        .order_by("name")
+        .distinct()
+    )
+    if wanted:
+        orgs = orgs.filter(pk__in=list(offered))
+    rows = []
+    agreements = {}
+
+    def covered(org):
+        if org.pk not in agreements:
+            agreements[org.pk] = sharing.agreement_for(sender, org) is not None
+        return agreements[org.pk]
+
+    for service in matching:
+        rows.append(
+            {
+                "value": f"svc:{service.pk}",
+                "label": f"{service.organization.name} · {service.name}",
+                "domains": service.domains,
+                "intake": service.get_intake_status_display(),
+                "agreement": covered(service.organization),
+            }
+        )
+    domain_order = list(Domain.values)
+    for org in orgs:
+        rows.append(
+            {
+                "value": f"org:{org.pk}",
+                "label": org.name,
+                "domains": sorted(offered.get(org.pk, ()), key=domain_order.index),
+                "intake": "",
+                "agreement": covered(org),
+            }
+        )
+    choices = [(r["value"], r["label"]) for r in rows]
+    return choices, rows, borough_code
+
+
+def receiving_organization(pk) -> Organization | None:
+    """The active organisation `pk` names, to address a referral to, or None."""
+    try:
+        return Organization.objects.filter(pk=pk, active=True).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def directory_target(value: str):
+    """(organisation, service) of a directory choice: "svc:<id>" an active service and its
+    organisation, "org:<id>" an active organisation as a whole; (None, None) for anything else."""
+    kind, _sep, pk = (value or "").partition(":")
+    if kind == "svc":
+        try:
+            service = Service.objects.select_related("organization").filter(pk=pk, active=True)
+            service = service.first()
+        except (ValueError, ValidationError):
+            service = None
+        return (service.organization, service) if service else (None, None)
+    if kind == "org":
+        return receiving_organization(pk), None
+    return None, None
+
+
+# --- The district office's overview ----------------------------------------------------------
+
+
+def district_overview(user: User, office: Organization) -> dict:
+    """What the office's dashboard counts (교육지원청 통합지원센터): the cases it leads per
+    status and per school, its escalations per status, what is overdue, its onward referrals
+    and the escalations waiting longest. A few grouped queries, the same number whatever the
+    size of the district."""
+    today = deadlines.today()
+    # The cases the office leads, per school and status, in one pass: the counts per status and
+    # the schools with the most open cases both come from it.
+    by_status, open_by_school = defaultdict(int), defaultdict(int)
+    for school, status, n in (
+        access.visible_cases(user)
+        .filter(lead=office)
+        .values_list("owner__name", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        by_status[status] += n
+        if status not in (CaseStatus.CLOSED, CaseStatus.NOT_SELECTED):
+            open_by_school[school] += n
+    by_school = [
+        {"owner__name": name, "n": n}
+        for name, n in sorted(open_by_school.items(), key=lambda item: (-item[1], item[0]))[:10]
+    ]
+    inbox = access.received_referrals(user).filter(to_organization=office)
+    # Escalations per status and what is overdue, in one pass over the inbox.
+    escalations, overdue = {}, 0
+    for status, n, late in (
+        inbox.values_list("status")
+        .annotate(
+            n=Count("id", filter=Q(kind=ReferralKind.ESCALATION)),
+            late=Count("id", filter=late_referrals(today)),
+        )
+        .order_by()
+    ):
+        escalations[status], overdue = n, overdue + late
+    onward = dict(
+        access.sent_referrals(user)
+        .filter(from_organization=office)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    waiting = list(
+        inbox.filter(kind=ReferralKind.ESCALATION, status__in=AWAITING_RESPONSE)
+        .select_related("from_organization")
+        .order_by("respond_by", "created_at")[:10]
+    )
+    closed = (CaseStatus.CLOSED, CaseStatus.NOT_SELECTED)
+    return {
+        "by_status": [(s, by_status.get(s.value, 0)) for s in CaseStatus],
+        "open_led": sum(n for s, n in by_status.items() if s not in closed),
+        "escalations": [
+            (s, escalations.get(s.value, 0)) for s in ReferralStatus if s != ReferralStatus.DRAFT
+        ],
+        "overdue": overdue,
+        "awaiting": sum(escalations.get(s, 0) for s in AWAITING_RESPONSE),
+        "onward": [(s, onward.get(s.value, 0)) for s in ReferralStatus],
+        "onward_open": sum(onward.get(s, 0) for s in OPEN_STATUSES),
+        "by_school": by_school,
+        "waiting": waiting,
+        "today": today,
+    }

@@ -4,19 +4,20 @@ the case) gets the whole referral; the receiving side gets the packet taken at s
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework import access, deadlines, selectors
+from casework import access, actions, selectors
 from casework.models import Consent, Referral, ReferralMessage, Transfer, TransferClaim
-from casework.models.referrals import AWAITING_RESPONSE
-from casework.workflows import records, transfers
+from casework.workflows import consents, transfers
 from casework.workflows import referrals as wf
 from partners.models import Organization, Service, User
 
 from . import serializers as s
-from .views import list_action, log_read, visible_case, written
+from .common import list_action, log_read, parse, visible_case, written
+
+REFERRAL, TRANSFER, CLAIM = actions.REFERRAL, actions.TRANSFER, actions.CLAIM
 
 REFERRAL_RELATED = (
     "case",
@@ -42,8 +43,7 @@ def visible_referral(request, pk) -> Referral:
 
 def case_viewer_ids(user, referrals) -> set:
     """Cases of these referrals that the user may view (one query): those get the full view."""
-    case_ids = {r.case_id for r in referrals}
-    return set(access.visible_cases(user).filter(pk__in=case_ids).values_list("pk", flat=True))
+    return access.visible_case_ids(user, {r.case_id for r in referrals})
 
 
 def serialize(referral, sender_side: bool):
@@ -60,37 +60,18 @@ def respond(request, referral, code=status.HTTP_200_OK):
 
 
 def filter_referrals(request):
+    """The list's query parameters (API.md) as the selector's filters."""
     params = request.query_params
-    box = params.get("box")
-    if box == "inbox":
-        rows = access.received_referrals(request.user)
-    elif box == "outbox":
-        rows = access.sent_referrals(request.user)
-    elif box in (None, ""):
-        rows = access.visible_referrals(request.user)
-    else:
-        raise exceptions.ValidationError({"box": [_("inbox 또는 outbox만 쓸 수 있습니다.")]})
-    if params.get("status"):
-        statuses = params.get("status").split(",")
-        rows = rows.filter(status__in=statuses)
-    if params.get("kind"):
-        rows = rows.filter(kind=params.get("kind"))
-    if params.get("case"):
-        rows = rows.filter(case_id=params.get("case"))
-    if params.get("overdue") in ("1", "true"):
-        rows = rows.filter(status__in=AWAITING_RESPONSE, respond_by__lt=deadlines.today())
-    ordering = params.get("ordering") or "-created_at"
-    if ordering.lstrip("-") not in ("created_at", "respond_by", "sent_at", "status"):
-        raise exceptions.ValidationError({"ordering": [_("정렬할 수 없는 항목입니다.")]})
-    return selectors.list_rows(
-        rows,
-        case="case",
-        from_organization="organization",
-        to_organization="organization",
-        service="service",
-        assignee="user",
-        created_by="user",
-    ).order_by(ordering, "-pk")
+    return selectors.referral_list(
+        request.user,
+        box=params.get("box") or None,
+        statuses=params["status"].split(",") if params.get("status") else None,
+        kind=params.get("kind") or None,
+        case=params.get("case") or None,
+        overdue=params.get("overdue") in ("1", "true"),
+        ordering=params.get("ordering") or "-created_at",
+        shows=("created_by",),
+    )
 
 
 class ReferralListCreate(generics.GenericAPIView):
@@ -123,7 +104,7 @@ class ReferralListCreate(generics.GenericAPIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         case = visible_case(request, data.pop("case"))
-        to = Organization.objects.filter(pk=data.pop("to_organization"), active=True).first()
+        to = selectors.receiving_organization(data.pop("to_organization"))
         if to is None:
             raise exceptions.ValidationError({"to_organization": [_("없는 기관입니다.")]})
         service_id = data.pop("service", None)
@@ -160,51 +141,19 @@ class ReferralDetail(APIView):
         return Response(data)
 
 
-ACTION_BODIES = {
-    "send": s.VersionSerializer,
-    "open": None,
-    "accept": s.ReferralAcceptSerializer,
-    "decline": s.ReferralReasonSerializer,
-    "start": s.VersionSerializer,
-    "complete": s.ReferralOutcomeSerializer,
-    "cancel": s.ReferralReasonSerializer,
-    "assign": s.ReferralAssignSerializer,
-}
-
-
 class ReferralAction(APIView):
-    action = None
+    action = None  # one of the table's (casework/actions.py), named by the route
 
     @extend_schema(request=s.ReferralAcceptSerializer, responses=s.ReferralSerializer)
     def post(self, request, pk):
-        referral = visible_referral(request, pk)
-        body_class = ACTION_BODIES[self.action]
-        data = {}
-        if body_class is not None:
-            body = body_class(data=request.data)
-            body.is_valid(raise_exception=True)
-            data = dict(body.validated_data)
-        by = request.user
-        if self.action == "send":
-            referral = wf.send_referral(referral, by=by, version=data.get("version"))
-        elif self.action == "open":
-            referral = wf.open_referral(referral, by=by)
-        elif self.action == "accept":
-            referral = wf.accept_referral(referral, by=by, **data)
-        elif self.action == "decline":
-            referral = wf.decline_referral(referral, by=by, **data)
-        elif self.action == "start":
-            referral = wf.start_referral(referral, by=by, version=data.get("version"))
-        elif self.action == "complete":
-            referral = wf.complete_referral(referral, by=by, **data)
-        elif self.action == "cancel":
-            referral = wf.cancel_referral(referral, by=by, **data)
-        elif self.action == "assign":
-            assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
-            if assignee is None:
+        referral = REFERRAL.find(request.user, pk)
+        step = REFERRAL[self.action]
+        data = parse(request, step)
+        if "assignee" in step.takes:
+            data["assignee"] = User.objects.filter(pk=data["assignee"], is_active=True).first()
+            if data["assignee"] is None:
                 raise exceptions.ValidationError({"assignee": [_("없는 사용자입니다.")]})
-            referral = wf.assign_referral(referral, by=by, assignee=assignee)
-        return respond(request, referral)
+        return respond(request, step.run(referral, by=request.user, **data))
 
 
 class ReferralMessages(generics.GenericAPIView):
@@ -246,70 +195,11 @@ class ConsentWithdraw(APIView):
             raise exceptions.NotFound()
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        consent = records.withdraw_consent(
+        consent = consents.withdraw_consent(
             consent, by=request.user, reason=body.validated_data["reason"]
         )
         data = s.ConsentSerializer(consent).data
         return written(request, "consent", consent, data, case=consent.case)
-
-
-class ClaimedStudentSerializer(serializers.Serializer):
-    neis_id = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
-
-
-class TransferClaimCreateSerializer(serializers.Serializer):
-    claim = ClaimedStudentSerializer()
-    reason = serializers.CharField()
-
-
-class TransferClaimSerializer(serializers.ModelSerializer):
-    """The claimant's view: what they typed and `status` pending, confirmed or unconfirmed —
-    never the case, the old school or its answer, so that the claim tells nothing."""
-
-    to_school = s.OrgRefSerializer(read_only=True)
-    name = serializers.CharField(source="student_name")
-    status = serializers.SerializerMethodField()
-    side = serializers.SerializerMethodField()
-    case = serializers.SerializerMethodField()
-
-    class Meta:
-        model = TransferClaim
-        fields = ["id", "side", "to_school", "neis_id", "name", "birth_date", "reason"]
-        fields += ["status", "claimed_at", "case"]
-
-    def get_status(self, claim) -> str:
-        return transfers.claimant_status(claim)
-
-    def get_side(self, claim) -> str:
-        return "claimant"
-
-    def get_case(self, claim) -> dict | None:
-        # Once confirmed, the case is the claimant's school's own.
-        if claim.status == TransferClaim.Status.CONFIRMED and claim.case_id:
-            return s.CaseRefSerializer(claim.case).data
-        return None
-
-
-class ReceivedClaimSerializer(serializers.ModelSerializer):
-    """The old school's view of a claim on one of its cases."""
-
-    to_school = s.OrgRefSerializer(read_only=True)
-    case = s.CaseRefSerializer(read_only=True)
-    claimed_by = s.UserRefSerializer(read_only=True)
-    decided_by = s.UserRefSerializer(read_only=True)
-    name = serializers.CharField(source="student_name")
-    side = serializers.SerializerMethodField()
-
-    class Meta:
-        model = TransferClaim
-        fields = ["id", "side", "to_school", "neis_id", "name", "birth_date", "reason", "case"]
-        fields += ["status", "response_reason", "claimed_by", "claimed_at", "decided_by"]
-        fields += ["decided_at"]
-
-    def get_side(self, claim) -> str:
-        return "old_school"
 
 
 # --- Transfers --------------------------------------------------------------------------------
@@ -352,7 +242,7 @@ class TransferListCreate(generics.GenericAPIView):
 
     @extend_schema(
         request=s.TransferCreateSerializer,
-        responses={201: s.TransferSerializer, 202: TransferClaimSerializer},
+        responses={201: s.TransferSerializer, 202: s.TransferClaimSerializer},
         description="A request by the old school `{case, to_school, reason}` (201, the "
         "transfer), or a claim by the new school `{claim: {neis_id, name, birth_date}, reason}` "
         "(202, the claim as its maker sees it, the same whether or not a case matched; the old "
@@ -376,7 +266,7 @@ class TransferListCreate(generics.GenericAPIView):
         return written_transfer(request, transfer, code=status.HTTP_201_CREATED)
 
     def claim(self, request):
-        body = TransferClaimCreateSerializer(data=request.data)
+        body = s.TransferClaimCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         named = body.validated_data["claim"]
         claim = transfers.claim_transfer(
@@ -396,18 +286,13 @@ class TransferAction(APIView):
 
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.TransferSerializer)
     def post(self, request, pk):
-        transfer = visible_transfer(request, pk)
-        body = s.OptionalReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        reason = body.validated_data["reason"]
-        if self.action == "accept":
-            transfers.accept_transfer(transfer, by=request.user)
-        elif self.action == "decline":
-            if not reason.strip():
-                raise exceptions.ValidationError({"reason": [_("거절 사유를 적어 주세요.")]})
-            transfers.decline_transfer(transfer, by=request.user, reason=reason)
-        else:
-            transfers.cancel_transfer(transfer, by=request.user, reason=reason)
+        transfer = TRANSFER.find(request.user, pk)
+        step = TRANSFER[self.action]
+        data = parse(request, step)
+        # A blank reason answers 400 here, before the workflow asks who is declining.
+        if self.action == "decline" and not data["reason"].strip():
+            raise exceptions.ValidationError({"reason": [_("거절 사유를 적어 주세요.")]})
+        step.run(transfer, by=request.user, **data)
         transfer.refresh_from_db()
         return written_transfer(request, transfer)
 
@@ -423,8 +308,8 @@ def claim_sides(user) -> set:
 def serialize_claim(user, claim, claimant_schools=None):
     schools = claim_sides(user) if claimant_schools is None else claimant_schools
     if claim.to_school_id in schools:
-        return TransferClaimSerializer(claim).data
-    return ReceivedClaimSerializer(claim).data
+        return s.TransferClaimSerializer(claim).data
+    return s.ReceivedClaimSerializer(claim).data
 
 
 def visible_claim(request, pk) -> TransferClaim:
@@ -440,10 +325,10 @@ def visible_claim(request, pk) -> TransferClaim:
 
 
 class TransferClaimList(generics.GenericAPIView):
-    serializer_class = TransferClaimSerializer
+    serializer_class = s.TransferClaimSerializer
 
     @extend_schema(
-        operation_id="transfer_claims_list", responses=TransferClaimSerializer(many=True)
+        operation_id="transfer_claims_list", responses=s.TransferClaimSerializer(many=True)
     )
     def get(self, request):
         rows = (
@@ -462,14 +347,10 @@ class TransferClaimList(generics.GenericAPIView):
 class TransferClaimAction(APIView):
     action = None
 
-    @extend_schema(request=s.OptionalReasonSerializer, responses=ReceivedClaimSerializer)
+    @extend_schema(request=s.OptionalReasonSerializer, responses=s.ReceivedClaimSerializer)
     def post(self, request, pk):
-        claim = visible_claim(request, pk)
-        body = s.OptionalReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        if self.action == "confirm":
-            transfers.confirm_claim(claim, by=request.user)
-        else:
-            transfers.decline_claim(claim, by=request.user, reason=body.validated_data["reason"])
+        claim = CLAIM.find(request.user, pk)
+        step = CLAIM[self.action]
+        step.run(claim, by=request.user, **parse(request, step))
         claim.refresh_from_db()
         return written(request, "transfer_claim", claim, serialize_claim(request.user, claim))

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from casework import actions
+
 from . import referral_views as rv
 from . import views as v
 
@@ -51,7 +53,7 @@ urlpatterns = [
             rv.ReferralAction.as_view(action=action),
             name=f"api-referral-{action}",
         )
-        for action in rv.ACTION_BODIES
+        for action in actions.REFERRAL
     ],
     path(
         "referrals/<uuid:pk>/messages/", rv.ReferralMessages.as_view(), name="api-referral-messages"
@@ -65,7 +67,7 @@ urlpatterns = [
             rv.TransferClaimAction.as_view(action=action),
             name=f"api-transfer-claim-{action}",
         )
-        for action in ("confirm", "decline")
+        for action in actions.CLAIM
     ],
     *[
         path(
@@ -73,7 +75,7 @@ urlpatterns = [
             rv.TransferAction.as_view(action=action),
             name=f"api-transfer-{action}",
         )
-        for action in ("accept", "decline", "cancel")
+        for action in actions.TRANSFER
     ],
     path("notifications/", v.NotificationList.as_view(), name="api-notifications"),
     path(

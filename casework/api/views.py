@@ -1,9 +1,9 @@
 """Casework API views (API.md). Thin: look objects up through the access selectors (invisible
-means 404), parse with a serializer, call one workflow, log the read, answer."""
+means 404), parse with a serializer, run one workflow (an action of casework/actions.py for a
+change to an existing object), log the read, answer."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
@@ -11,57 +11,24 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework import access, audit, instruments, selectors
-from casework.models import (
-    Case,
-    CaseMember,
-    SupportPlan,
-)
-from casework.workflows import intake, lifecycle, planning, records, roster, students, team
+from casework import access, actions, audit, instruments, selectors
+from casework.models import CaseMember
+from casework.workflows import intake, lifecycle, roster, students
+from casework.workflows.notifications import mark_read
 from partners.models import Organization, User
 
 from . import serializers as s
+from .common import (
+    PaginatedReadMixin,
+    input_of,
+    list_action,
+    log_read,
+    parse,
+    visible_case,
+    written,
+)
 
-
-def log_read(request, action, object_type, objects, *, case=None, student=None):
-    """One access event per request (DESIGN.md §6): a list logs the ids it returned."""
-    audit.record_access(
-        request.user,
-        action,
-        object_type,
-        objects,
-        case=case,
-        student=student,
-        request=request._request,
-    )
-
-
-def written(request, object_type, obj, data, *, case=None, student=None, code=status.HTTP_200_OK):
-    """The answer of a write that shows personal data: what it shows is a read like any other,
-    logged as one access event for the object returned (DESIGN.md §6). Every casework API write
-    answering personal data answers through here (tests/access/test_side_paths.py holds the
-    URL conf to it)."""
-    log_read(request, "view", object_type, [obj], case=case, student=student)
-    return Response(data, status=code)
-
-
-def visible_case(request, pk) -> Case:
-    return access.get_visible_case_or_404(request.user, pk)
-
-
-def list_action(request) -> str:
-    return "search" if request.query_params.get("q") else "list"
-
-
-class PaginatedReadMixin:
-    def paginated(
-        self, request, queryset, serializer_class, *, object_type, case=None, context=None
-    ):
-        page = self.paginate_queryset(queryset)
-        rows = list(page if page is not None else queryset)
-        log_read(request, list_action(request), object_type, rows, case=case)
-        data = serializer_class(rows, many=True, context=context or {}).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
+CASE, PLAN, INTERVENTION = actions.CASE, actions.PLAN, actions.INTERVENTION
 
 
 # --- Students ---------------------------------------------------------------------------------
@@ -284,25 +251,19 @@ class CaseDetail(APIView):
     def get(self, request, pk):
         return self._respond(request, visible_case(request, pk))
 
-    @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseSerializer)
+    @extend_schema(request=input_of(CASE["update"]), responses=s.CaseSerializer)
     def patch(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.CaseUpdateSerializer(data=request.data, partial=False)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        version = data.pop("version")
-        reason = data.pop("reason", "")
-        case = records.update_case(case, by=request.user, version=version, reason=reason, **data)
+        case = CASE.find(request.user, pk)
+        case = CASE["update"].run(case, by=request.user, **parse(request, CASE["update"]))
         return self._respond(request, case)
 
 
 class CaseTransition(APIView):
-    @extend_schema(request=s.TransitionSerializer, responses=s.CaseSerializer)
+    @extend_schema(request=input_of(CASE["transition"]), responses=s.CaseSerializer)
     def post(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.TransitionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        case = lifecycle.transition_case(case, by=request.user, **body.validated_data)
+        case = CASE.find(request.user, pk)
+        transition = CASE["transition"]
+        case = transition.run(case, by=request.user, **parse(request, transition))
         checker = access.AccessChecker(request.user)
         data = s.CaseSerializer(case, context={"checker": checker}).data
         return written(request, "case", case, data, case=case, student=case.student)
@@ -316,17 +277,14 @@ class CaseTeam(APIView):
         log_read(request, "list", "case_team", members, case=case)
         return Response(s.TeamMemberSerializer(members, many=True).data)
 
-    @extend_schema(request=s.TeamAddSerializer, responses={201: s.TeamMemberSerializer})
+    @extend_schema(request=input_of(CASE["team_add"]), responses={201: s.TeamMemberSerializer})
     def post(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.TeamAddSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        user = User.objects.filter(pk=body.validated_data["user"], is_active=True).first()
+        case = CASE.find(request.user, pk)
+        data = parse(request, CASE["team_add"])
+        user = User.objects.filter(pk=data["user"], is_active=True).first()
         if user is None:
             raise exceptions.ValidationError({"user": [_("알 수 없는 사용자입니다.")]})
-        member = team.add_team_member(
-            case, by=request.user, user=user, role=body.validated_data["role"]
-        )
+        member = CASE["team_add"].run(case, by=request.user, user=user, role=data["role"])
         data = s.TeamMemberSerializer(member).data
         return written(request, "case_team", member, data, case=case, code=status.HTTP_201_CREATED)
 
@@ -334,9 +292,9 @@ class CaseTeam(APIView):
 class CaseTeamMember(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk, user_id):
-        case = visible_case(request, pk)
+        case = CASE.find(request.user, pk)
         user = get_object_or_404(User, pk=user_id)
-        team.remove_team_member(case, by=request.user, user=user)
+        CASE["team_remove"].run(case, by=request.user, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -348,18 +306,16 @@ class CaseNotes(PaginatedReadMixin, generics.GenericAPIView):
         notes = access.visible_notes(request.user, case).select_related("author")
         return self.paginated(request, notes, s.NoteSerializer, object_type="note", case=case)
 
-    @extend_schema(request=s.NoteSerializer, responses={201: s.NoteSerializer})
+    @extend_schema(request=input_of(CASE["note"]), responses={201: s.NoteSerializer})
     def post(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.NoteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
+        case = CASE.find(request.user, pk)
+        data = parse(request, CASE["note"])
         amends = data.pop("amends_id", None)
         if amends is not None:
             amends = access.visible_notes(request.user, case).filter(pk=amends).first()
             if amends is None:  # missing and not readable answer alike
                 raise exceptions.ValidationError({"amends": [_("정정할 기록을 찾을 수 없습니다.")]})
-        note = records.add_note(case, by=request.user, amends=amends, **data)
+        note = CASE["note"].run(case, by=request.user, amends=amends, **data)
         data = s.NoteSerializer(note).data
         return written(request, "note", note, data, case=case, code=status.HTTP_201_CREATED)
 
@@ -376,12 +332,12 @@ class CaseAssessments(PaginatedReadMixin, generics.GenericAPIView):
 
     @extend_schema(request=s.AssessmentSerializer, responses={201: s.AssessmentSerializer})
     def post(self, request, pk):
-        case = visible_case(request, pk)
+        case = CASE.find(request.user, pk)
         instrument = request.data.get("instrument")
         answers = request.data.get("answers")
         if not instrument or not isinstance(answers, dict):
             raise exceptions.ValidationError({"answers": [_("평가 도구와 응답을 보내 주세요.")]})
-        assessment = records.record_assessment(
+        assessment = CASE["assessment"].run(
             case, by=request.user, instrument=instrument, answers=answers
         )
         data = s.AssessmentSerializer(assessment).data
@@ -407,12 +363,10 @@ class CaseConsents(PaginatedReadMixin, generics.GenericAPIView):
             request, case.consents.all(), s.ConsentSerializer, object_type="consent", case=case
         )
 
-    @extend_schema(request=s.ConsentSerializer, responses={201: s.ConsentSerializer})
+    @extend_schema(request=input_of(CASE["consent"]), responses={201: s.ConsentSerializer})
     def post(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.ConsentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        consent = records.record_consent(case, by=request.user, **body.validated_data)
+        case = CASE.find(request.user, pk)
+        consent = CASE["consent"].run(case, by=request.user, **parse(request, CASE["consent"]))
         data = s.ConsentSerializer(consent).data
         return written(request, "consent", consent, data, case=case, code=status.HTTP_201_CREATED)
 
@@ -430,12 +384,10 @@ class CasePlans(PaginatedReadMixin, generics.GenericAPIView):
             request, plans_of(case), s.PlanSerializer, object_type="plan", case=case
         )
 
-    @extend_schema(request=s.PlanSerializer, responses={201: s.PlanSerializer})
+    @extend_schema(request=input_of(CASE["plan"]), responses={201: s.PlanSerializer})
     def post(self, request, pk):
-        case = visible_case(request, pk)
-        body = s.PlanSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        plan = planning.create_plan(case, by=request.user, **body.validated_data)
+        case = CASE.find(request.user, pk)
+        plan = CASE["plan"].run(case, by=request.user, **parse(request, CASE["plan"]))
         return written_plan(request, plan, code=status.HTTP_201_CREATED)
 
 
@@ -443,18 +395,11 @@ def written_plan(request, plan, code=status.HTTP_200_OK):
     return written(request, "plan", plan, s.PlanSerializer(plan).data, case=plan.case, code=code)
 
 
-def visible_plan(request, pk) -> SupportPlan:
-    return access.get_visible_plan_or_404(request.user, pk)
-
-
 class PlanDetail(APIView):
-    @extend_schema(request=s.PlanUpdateSerializer, responses=s.PlanSerializer)
+    @extend_schema(request=input_of(PLAN["update"]), responses=s.PlanSerializer)
     def patch(self, request, pk):
-        plan = visible_plan(request, pk)
-        body = s.PlanUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        plan = planning.update_plan(plan, by=request.user, version=data.pop("version"), **data)
+        plan = PLAN.find(request.user, pk)
+        plan = PLAN["update"].run(plan, by=request.user, **parse(request, PLAN["update"]))
         return written_plan(request, plan)
 
 
@@ -463,33 +408,20 @@ class PlanAction(APIView):
 
     @extend_schema(request=s.VersionSerializer, responses=s.PlanSerializer)
     def post(self, request, pk):
-        plan = visible_plan(request, pk)
-        if self.action == "return":
-            body = s.ReasonSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            plan = planning.return_plan(plan, by=request.user, reason=body.validated_data["reason"])
-        else:
-            body = s.VersionSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            workflow = planning.submit_plan if self.action == "submit" else planning.approve_plan
-            plan = workflow(plan, by=request.user, version=body.validated_data.get("version"))
+        plan = PLAN.find(request.user, pk)
+        step = PLAN[self.action]
+        plan = step.run(plan, by=request.user, **parse(request, step))
         return written_plan(request, plan)
 
 
 class PlanInterventions(APIView):
-    @extend_schema(request=s.InterventionSerializer, responses={201: s.InterventionSerializer})
+    @extend_schema(
+        request=input_of(PLAN["intervention"]), responses={201: s.InterventionSerializer}
+    )
     def post(self, request, pk):
-        plan = visible_plan(request, pk)
-        body = s.InterventionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        intervention = planning.add_intervention(
-            plan,
-            by=request.user,
-            domain=data.pop("domain"),
-            support_type=data.pop("support_type"),
-            **data,
-        )
+        plan = PLAN.find(request.user, pk)
+        step = PLAN["intervention"]
+        intervention = step.run(plan, by=request.user, **parse(request, step))
         data = s.InterventionSerializer(intervention).data
         return written(
             request,
@@ -502,12 +434,11 @@ class PlanInterventions(APIView):
 
 
 class InterventionLogs(APIView):
-    @extend_schema(request=s.ServiceLogSerializer, responses={201: s.ServiceLogSerializer})
+    @extend_schema(request=input_of(INTERVENTION["log"]), responses={201: s.ServiceLogSerializer})
     def post(self, request, pk):
-        intervention = access.get_visible_intervention_or_404(request.user, pk)
-        body = s.ServiceLogSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        log = planning.log_service(intervention, by=request.user, **body.validated_data)
+        intervention = INTERVENTION.find(request.user, pk)
+        step = INTERVENTION["log"]
+        log = step.run(intervention, by=request.user, **parse(request, step))
         data = s.ServiceLogSerializer(log).data
         case = intervention.plan.case
         return written(request, "service_log", log, data, case=case, code=status.HTTP_201_CREATED)
@@ -520,15 +451,8 @@ class MeetingListCreate(PaginatedReadMixin, generics.GenericAPIView):
     serializer_class = s.MeetingSerializer
 
     def get(self, request):
-        meetings = (
-            access.visible_meetings(request.user)
-            .prefetch_related("attendees", "decisions")
-            .order_by("-held_on", "-created_at")
-        )
-        page = self.paginate_queryset(meetings)
-        visible = access.visible_case_ids(
-            request.user, {d.case_id for m in page for d in m.decisions.all()}
-        )
+        page = self.paginate_queryset(selectors.meeting_list(request.user))
+        visible = selectors.decision_case_ids(request.user, page)
         log_read(request, "list", "meeting", page)
         data = s.MeetingSerializer(page, many=True, context={"visible_case_ids": visible}).data
         return self.get_paginated_response(data)
@@ -607,8 +531,6 @@ class NotificationRead(APIView):
     @extend_schema(request=None, responses=s.NotificationSerializer)
     def post(self, request, pk):
         notification = access.get_visible_notification_or_404(request.user, pk)
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            notification.save(update_fields=["read_at"])
+        notification = mark_read(notification, by=request.user)
         data = s.NotificationSerializer(notification).data
         return written(request, "notification", notification, data)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from partners.history import HistoricalRecords
+from core.history import HistoricalRecords
 from partners.models import Organization
 
 from ..choices import Difficulty, RiskLevel, TeamRole, Urgency  # noqa: F401
@@ -113,7 +113,7 @@ class Concern(models.Model):
 
 
 class Case(models.Model):
-    """A student's support case. Access to a case is granted only through casework/access.py."""
+    """A student's support case. Access to a case is granted only through casework/access/."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(_("사례 번호"), max_length=40, unique=True)

@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from partners.history import HistoricalRecords
+from core.history import HistoricalRecords
 
 from .cases import CaseStatus, Concern
 
@@ -57,7 +57,7 @@ class Message:
         return self._fill(self.body, params) if self.body else text
 
 
-# Every kind notify() may write (casework/notify.py). A kind's params are part of the stored data:
+# Every kind notify() may write (casework/notify/). A kind's params are part of the stored data:
 # rename a placeholder only with a migration of the rows that use it.
 MESSAGES: dict[str, Message] = {
     "concern_raised": Message(_("새 지원 요청: %(name)s")),

@@ -1,7 +1,7 @@
 """guardian's direct foreign-key permission tables for Case and Referral (DESIGN.md §5).
 
 Direct FKs instead of guardian's generic object_pk let the access queries join on an indexed
-UUID column. Rows are written only by casework/access.py.
+UUID column. Rows are written only by casework/access/ (grants.py).
 """
 
 from django.db import models

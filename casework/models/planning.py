@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from partners.history import HistoricalRecords
+from core.history import HistoricalRecords
 from partners.models import Organization, Service
 
 from ..choices import Domain, SupportType

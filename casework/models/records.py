@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partners.history import HistoricalRecords
+from core.history import HistoricalRecords
 
 from ..choices import ConsentMethod, ConsentSubject
 from .cases import Case

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from partners.history import HistoricalRecords
+from core.history import HistoricalRecords
 
 
 class DestructionRecord(models.Model):

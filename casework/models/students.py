@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.history import HistoricalRecords
 from partners.choices import OrganizationKind
-from partners.history import HistoricalRecords
 from partners.models import Organization
 
 from ..choices import Sex

@@ -9,16 +9,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from simple_history.utils import bulk_update_with_history
 
-from casework import access, selectors
+from casework import access, actions, selectors
 from casework.choices import RiskLevel
 from casework.forms import ReasonForm
-from casework.models import CaseStatus, Notification
-from casework.workflows import planning
-from partners.pagination import SlimPaginator
+from casework.models import CaseStatus
+from casework.workflows.notifications import mark_all_read, mark_read
+from core.pagination import SlimPaginator
 
-from .work import PAGE_SIZE, attempt, log
+from .common import PAGE_SIZE, attempt, log
 
 
 @login_required
@@ -31,26 +30,26 @@ def approvals(request):
 @login_required
 @require_POST
 def plan_decide(request, pk, decision):
-    plan = access.get_visible_plan_or_404(request.user, pk)
-    version = request.POST.get("version") or None
-    if decision == "approve":
-        done = attempt(request, planning.approve_plan, plan, by=request.user, version=version)
-        if done:
-            messages.success(
-                request, _("%(number)s 지원 계획을 승인했습니다.") % {"number": plan.case.number}
-            )
-    elif decision == "return":
-        form = ReasonForm(request.POST)
+    plan = actions.PLAN.find(request.user, pk)
+    # The principal approves or returns here; submitting is the case page's.
+    if decision not in ("approve", "return"):
+        raise Http404
+    action = actions.PLAN[decision]
+    if action.form is None:
+        data = {"version": request.POST.get("version") or None}
+    else:
+        form = action.form(request.POST)
         if not form.is_valid():
             messages.error(request, _("돌려보내는 사유를 적어 주세요."))
-        elif attempt(
-            request, planning.return_plan, plan, by=request.user, reason=form.cleaned_data["reason"]
-        ):
-            messages.success(
-                request, _("%(number)s 지원 계획을 돌려보냈습니다.") % {"number": plan.case.number}
-            )
-    else:
-        raise Http404
+            return redirect("casework:approvals")
+        data = form.cleaned_data
+    if attempt(request, action.run, plan, by=request.user, **data):
+        text = (
+            _("%(number)s 지원 계획을 승인했습니다.")
+            if decision == "approve"
+            else _("%(number)s 지원 계획을 돌려보냈습니다.")
+        )
+        messages.success(request, text % {"number": plan.case.number})
     return redirect("casework:approvals")
 
 
@@ -107,9 +106,7 @@ def notifications(request):
 def notification_open(request, pk):
     notification = access.get_visible_notification_or_404(request.user, pk)
     log(request, "view", "notification", [notification])
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+    mark_read(notification, by=request.user)
     target = notification.url
     # Only our own pages: a notification never sends anyone off-site.
     if (
@@ -124,14 +121,7 @@ def notification_open(request, pk):
 @login_required
 @require_POST
 def notifications_read_all(request):
-    unread = list(access.visible_notifications(request.user).filter(read_at__isnull=True))
-    now = timezone.now()
-    for notification in unread:
-        notification.read_at = now
-    # A queryset update() would leave no history (DESIGN.md §6).
-    bulk_update_with_history(
-        unread, Notification, ["read_at"], default_user=request.user, default_change_reason="읽음"
-    )
+    mark_all_read(by=request.user)
     return redirect("casework:notifications")
 
 

@@ -5,117 +5,26 @@ Objects come through the access selectors (invisible → 404); every change is a
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import access, deadlines, packets, selectors
-from casework.forms import KrdsForm, MessageForm, ReferralDecisionForm, ReferralForm
-from casework.models import Case, Consent, Referral, ReferralStatus
-from casework.models.referrals import AWAITING_RESPONSE, OPEN_STATUSES
-from casework.workflows import records, transfers
+from casework import access, actions, packets, selectors
+from casework.forms import KrdsForm, MessageForm, ReferralForm
+from casework.models import Case, Consent, Referral, ReferralKind, ReferralStatus
+from casework.models.referrals import OPEN_STATUSES
+from casework.workflows import consents, sharing, transfers
 from casework.workflows import referrals as wf
-from casework.workflows.errors import WorkflowError
+from core.pagination import SlimPaginator
 from partners.catalogue import packet_fields
-from partners.choices import PARTNER_KINDS, Domain
-from partners.models import Organization, Service, User
-from partners.pagination import SlimPaginator
+from partners.choices import Domain
+from partners.models import Organization, User
 
-from .work import attempt, log, visible_case_or_404
+from .common import PAGE_SIZE, attempt, log, visible_case_or_404
 
-PAGE_SIZE = 25
 RELATED = ("case__student", "from_organization", "to_organization", "service", "assignee")
-
-
-class _Preview(Exception):
-    """Raised inside the preview transaction so that nothing it wrote is kept."""
-
-    def __init__(self, referral, packet):
-        self.referral, self.packet = referral, packet
-
-
-# --- Directory for the referral form ----------------------------------------------------------
-
-
-def directory_targets(case: Case, sender: Organization, domains: list[str]):
-    """Partners and services for this student: serving the student's home borough (else the
-    school's borough), marked when no agreement covers them. With needed domains chosen, the
-    same filter holds for both kinds of row: a service that offers one of them, and an
-    organisation (referred to as a whole) that has such a service there. Returns (choices,
-    rows, borough code) where rows describe each choice for the page."""
-    borough_code = (
-        case.student.home_borough.region_code
-        if case.student.home_borough_id
-        else case.owner.region_code
-    )
-    services = list(
-        Service.objects.filter(active=True, organization__active=True)
-        .filter(boroughs__region_code=borough_code)
-        .select_related("organization")
-        .order_by("organization__name", "name")
-        .distinct()
-    )
-    wanted = set(domains or [])
-    matching = [s for s in services if not wanted or wanted & set(s.domains or [])]
-    offered: dict = {}
-    for service in matching:
-        offered.setdefault(service.organization_id, set()).update(service.domains or [])
-    orgs = (
-        Organization.objects.filter(active=True, kind__in=PARTNER_KINDS)
-        .filter(serves__region_code=borough_code)
-        .order_by("name")
-        .distinct()
-    )
-    if wanted:
-        orgs = orgs.filter(pk__in=list(offered))
-    rows = []
-    agreements = {}
-
-    def covered(org):
-        if org.pk not in agreements:
-            agreements[org.pk] = wf.agreement_for(sender, org) is not None
-        return agreements[org.pk]
-
-    for service in matching:
-        rows.append(
-            {
-                "value": f"svc:{service.pk}",
-                "label": f"{service.organization.name} · {service.name}",
-                "domains": service.domains,
-                "intake": service.get_intake_status_display(),
-                "agreement": covered(service.organization),
-            }
-        )
-    domain_order = list(Domain.values)
-    for org in orgs:
-        rows.append(
-            {
-                "value": f"org:{org.pk}",
-                "label": org.name,
-                "domains": sorted(offered.get(org.pk, ()), key=domain_order.index),
-                "intake": "",
-                "agreement": covered(org),
-            }
-        )
-    choices = [(r["value"], r["label"]) for r in rows]
-    return choices, rows, borough_code
-
-
-def _resolve_target(value: str):
-    kind, _sep, pk = (value or "").partition(":")
-    try:
-        if kind == "svc":
-            service = Service.objects.select_related("organization").get(pk=pk, active=True)
-            return service.organization, service
-        if kind == "org":
-            return Organization.objects.get(pk=pk, active=True), None
-    except (Service.DoesNotExist, Organization.DoesNotExist, ValueError, ValidationError):
-        pass
-    return None, None
 
 
 @login_required
@@ -124,23 +33,27 @@ def referral_new(request, pk):
     student's borough and the needed domain, tick the fields to share, preview exactly what the
     receiver will see, then send (or keep a draft)."""
     case = visible_case_or_404(request, pk)
-    sender = wf.sending_organization(request.user, case)
+    sender = sharing.sending_organization(request.user, case)
     if sender is None:
         raise PermissionDenied(_("이 사례의 의뢰는 사례 담당자만 작성할 수 있습니다."))
     data = request.POST if request.method == "POST" else None
     source = data or request.GET
     domains = source.getlist("requested_domains") or list(case.domains or [])
-    choices, rows, borough_code = directory_targets(case, sender, domains)
-    escalation_to = wf.escalation_target(case) if sender.pk == case.owner_id else None
+    choices, rows, borough_code = selectors.directory_targets(case, sender, domains)
+    escalation_to = sharing.escalation_target(case) if sender.pk == case.owner_id else None
     kind = source.get("kind", "service")
     # The receiver, once known (an escalation's office, a chosen directory entry): the default
     # fields are those its agreement allows, and the page says which consent covers it.
-    receiver = escalation_to if kind == "escalation" else _resolve_target(source.get("target"))[0]
+    receiver = (
+        escalation_to
+        if kind == "escalation"
+        else selectors.directory_target(source.get("target"))[0]
+    )
     initial = {
         "requested_domains": domains,
-        "shared_fields": wf.default_shared_fields(sender, receiver)
+        "shared_fields": sharing.default_shared_fields(sender, receiver)
         if receiver is not None
-        else list(wf.NON_SENSITIVE_DEFAULTS),
+        else list(sharing.NON_SENSITIVE_DEFAULTS),
         "kind": kind,
         "target": source.get("target", ""),
     }
@@ -151,7 +64,7 @@ def referral_new(request, pk):
         if cleaned["kind"] == "escalation":
             to, service = escalation_to, None
         else:
-            to, service = _resolve_target(cleaned["target"])
+            to, service = selectors.directory_target(cleaned["target"])
         if to is None:
             messages.error(request, _("받는 기관을 고르세요."))
         else:
@@ -173,7 +86,8 @@ def referral_new(request, pk):
             if intent == "preview":
                 preview = _preview(request, case, args)
             else:
-                referral = attempt(request, _create, case, request.user, args, intent == "send")
+                create = wf.create_and_send_referral if intent == "send" else wf.create_referral
+                referral = attempt(request, create, case, by=request.user, **args)
                 if referral is not None:
                     text = (
                         _("의뢰를 보냈습니다: %(number)s")
@@ -209,43 +123,25 @@ def _consent_status(case: Case, receiver: Organization | None) -> dict | None:
     if receiver is None:
         return None
     return {
-        "purpose": wf.consent_purpose_label(receiver),
-        "covering": list(wf.consents_covering(case, receiver).values()),
-        "missing": wf.missing_consent(case, receiver),
+        "purpose": sharing.consent_purpose_label(receiver),
+        "covering": list(sharing.consents_covering(case, receiver).values()),
+        "missing": sharing.missing_consent(case, receiver),
     }
 
 
-def _create(case, user, args, send):
-    with transaction.atomic():
-        referral = wf.create_referral(case, by=user, **args)
-        if send:
-            referral = wf.send_referral(referral, by=user)
-    return referral
-
-
 def _preview(request, case, args):
-    """Run every guard and take the packet as sending would, then roll back."""
-    try:
-        with transaction.atomic():
-            referral = wf.create_referral(case, by=request.user, **args)
-            referral.agreement = wf._check_fields(referral, at_send=True)
-            wf._check_legal_basis(referral)
-            raise _Preview(referral, packets.build_packet(referral))
-    except _Preview as done:
-        return {
-            "to": done.referral.to_organization,
-            "service": done.referral.service,
-            "rows": packets.display_rows(done.packet),
-            "respond_by": done.referral.respond_by
-            or deadlines.default_respond_by(done.referral.urgency),
-            "legal_basis": done.referral.get_legal_basis_display(),
-        }
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    except Exception as exc:  # ValidationError
-        for text in getattr(exc, "messages", [str(exc)]):
-            messages.error(request, text)
-    return None
+    """What the receiver would see: every guard run and the packet taken as sending would, with
+    nothing kept (a refusal becomes a message on the page)."""
+    preview = attempt(request, wf.preview_referral, case, by=request.user, **args)
+    if preview is None:
+        return None
+    return {
+        "to": preview.referral.to_organization,
+        "service": preview.referral.service,
+        "rows": packets.display_rows(preview.packet),
+        "respond_by": preview.respond_by,
+        "legal_basis": preview.referral.get_legal_basis_display(),
+    }
 
 
 # --- Inbox and outbox -------------------------------------------------------------------------
@@ -255,47 +151,26 @@ def _preview(request, case, args):
 def referral_list(request):
     """받은 의뢰 (inbox: the district centre's escalations, a partner's referrals) and 보낸 의뢰
     (outbox), with status, kind and overdue filters."""
-    inbox = access.received_referrals(request.user)
-    box = request.GET.get("box") or ("inbox" if inbox.exists() else "outbox")
-    shown = Q()
-    status = request.GET.get("status", "open")
+    params = request.GET
+    box = params.get("box") or selectors.default_referral_box(request.user)
+    status = params.get("status", "open")
+    statuses = None
     if status == "open":
-        shown &= Q(status__in=OPEN_STATUSES)
+        statuses = OPEN_STATUSES
     elif status in ReferralStatus.values:
-        shown &= Q(status=status)
-    kind = request.GET.get("kind")
-    if kind in ("escalation", "service"):
-        shown &= Q(kind=kind)
-    overdue_only = request.GET.get("overdue") == "1"
-    today = deadlines.today()
-    late = Q(status__in=AWAITING_RESPONSE, respond_by__lt=today)
-    if overdue_only:
-        shown &= late
-    if box == "inbox":
-        # The page's count and the inbox's overdue count in one pass over the inbox.
-        counts = inbox.aggregate(shown=Count("pk", filter=shown), late=Count("pk", filter=late))
-        rows, total, overdue_count = inbox.filter(shown), counts["shown"], counts["late"]
-    else:
-        rows, total = access.sent_referrals(request.user).filter(shown), None
-        overdue_count = inbox.filter(late).count()
-    page = SlimPaginator(
-        selectors.list_rows(
-            rows,
-            case="case",
-            case__student="student",
-            from_organization="organization",
-            to_organization="organization",
-            service="service",
-            assignee="user",
-        ).order_by("-created_at", "-pk"),
-        PAGE_SIZE,
-        count=total,
-    ).get_page(request.GET.get("page"))
-    full = set(
-        access.visible_cases(request.user)
-        .filter(pk__in={r.case_id for r in page})
-        .values_list("pk", flat=True)
+        statuses = [status]
+    kind = params.get("kind")
+    overdue_only = params.get("overdue") == "1"
+    listing = selectors.referral_listing(
+        request.user,
+        box="inbox" if box == "inbox" else "outbox",
+        statuses=statuses,
+        kind=kind if kind in ReferralKind.values else None,
+        overdue=overdue_only,
+        shows=("case__student",),
     )
+    page = SlimPaginator(listing.rows, PAGE_SIZE, count=listing.count).get_page(params.get("page"))
+    full = access.visible_case_ids(request.user, {r.case_id for r in page})
     entries = [
         {
             "referral": r,
@@ -303,7 +178,7 @@ def referral_list(request):
             "student": r.case.student.name
             if r.case_id in full
             else ((r.packet or {}).get("fields", {}).get("student_name") or _("(공유되지 않음)")),
-            "overdue": r.is_overdue(today),
+            "overdue": r.is_overdue(listing.today),
         }
         for r in page
     ]
@@ -318,7 +193,7 @@ def referral_list(request):
             "status": status,
             "kind": kind or "",
             "overdue_only": overdue_only,
-            "overdue_count": overdue_count,
+            "overdue_count": listing.overdue,
             "statuses": ReferralStatus.choices,
         },
     )
@@ -327,11 +202,7 @@ def referral_list(request):
 @login_required
 def referral_badge(request):
     """The menu's count of received referrals past their respond-by date (htmx)."""
-    count = (
-        access.received_referrals(request.user)
-        .filter(status__in=AWAITING_RESPONSE, respond_by__lt=deadlines.today())
-        .count()
-    )
+    count = selectors.overdue_received_count(request.user)
     return HttpResponse(str(count) if count else "")
 
 
@@ -384,53 +255,51 @@ def referral_detail(request, pk):
     )
 
 
+def _after_action(user, referral):
+    """Back to the referral, or to the list once the user may no longer see it."""
+    if not access.visible_referrals(user).filter(pk=referral.pk).exists():
+        return redirect("casework:referral_list")
+    return redirect("casework:referral_detail", pk=referral.pk)
+
+
 @login_required
 @require_POST
 def referral_action(request, pk, action):
-    referral = visible_referral_or_404(request, pk)
-    form = ReferralDecisionForm(request.POST)
-    form.is_valid()
-    text = form.cleaned_data.get("text") or ""
-    version = form.cleaned_data.get("version")
-    by = request.user
-    done = None
-    if action == "send":
-        done = attempt(request, wf.send_referral, referral, by=by, version=version)
-    elif action == "open":
-        done = attempt(request, wf.open_referral, referral, by=by)
-    elif action == "accept":
-        done = attempt(request, wf.accept_referral, referral, by=by, reasons=text, version=version)
-    elif action == "decline":
-        done = attempt(request, wf.decline_referral, referral, by=by, reason=text, version=version)
-    elif action == "start":
-        done = attempt(request, wf.start_referral, referral, by=by, version=version)
-    elif action == "complete":
-        done = attempt(
-            request, wf.complete_referral, referral, by=by, outcome=text, version=version
-        )
-    elif action == "cancel":
-        done = attempt(request, wf.cancel_referral, referral, by=by, reason=text, version=version)
-    elif action == "assign":
-        assignee = User.objects.filter(pk=request.POST.get("assignee") or None).first()
-        if assignee is None:
-            messages.error(request, _("담당자를 고르세요."))
-        else:
-            done = attempt(request, wf.assign_referral, referral, by=by, assignee=assignee)
-    elif action == "message":
-        message_form = MessageForm(request.POST)
-        if message_form.is_valid():
-            done = attempt(request, wf.post_message, referral, by=by, **message_form.cleaned_data)
-        else:
-            messages.error(request, _("메시지 내용을 적어 주세요."))
-    else:
+    """The referral page's buttons: one action of the table (casework/actions.py) each, or a
+    message in the thread."""
+    if action == "message":
+        return referral_message(request, pk)
+    referral = actions.REFERRAL.find(request.user, pk)
+    step = actions.REFERRAL.get(action)
+    if step is None:
         raise Http404
-    if done is not None and action != "message":
+    form = step.form(request.POST)
+    form.is_valid()
+    data = {"version": form.cleaned_data.get("version")}
+    if step.text:
+        data[step.text] = form.cleaned_data.get("text") or ""
+    if "assignee" in step.takes:
+        data["assignee"] = User.objects.filter(pk=request.POST.get("assignee") or None).first()
+        if data["assignee"] is None:
+            messages.error(request, _("담당자를 고르세요."))
+            return _after_action(request.user, referral)
+    done = attempt(request, step.run, referral, by=request.user, **data)
+    if done is not None:
         messages.success(
             request, _("의뢰 상태: %(status)s") % {"status": done.get_status_display()}
         )
-    if not access.visible_referrals(by).filter(pk=referral.pk).exists():
-        return redirect("casework:referral_list")
-    return redirect("casework:referral_detail", pk=referral.pk)
+    return _after_action(request.user, referral)
+
+
+def referral_message(request, pk):
+    """A message in the referral's thread (posted to the referral's action URL)."""
+    referral = visible_referral_or_404(request, pk)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        attempt(request, wf.post_message, referral, by=request.user, **form.cleaned_data)
+    else:
+        messages.error(request, _("메시지 내용을 적어 주세요."))
+    return _after_action(request.user, referral)
 
 
 # --- Consent withdrawal and transfers from the case page -------------------------------------
@@ -445,7 +314,7 @@ def consent_withdraw(request, pk, consent_pk):
         raise Http404
     reason = request.POST.get("reason", "")
     before = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
-    if attempt(request, records.withdraw_consent, consent, by=request.user, reason=reason):
+    if attempt(request, consents.withdraw_consent, consent, by=request.user, reason=reason):
         after = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
         messages.success(
             request,
@@ -536,14 +405,12 @@ def transfer_claim(request):
 @login_required
 @require_POST
 def transfer_claim_action(request, pk, action):
-    claim = access.visible_claims(request.user).filter(pk=pk).first()
-    if claim is None:
+    claim = actions.CLAIM.find(request.user, pk)
+    step = actions.CLAIM.get(action)
+    if step is None:
         raise Http404
-    workflow = {"confirm": transfers.confirm_claim, "decline": transfers.decline_claim}.get(action)
-    if workflow is None:
-        raise Http404
-    kwargs = {} if action == "confirm" else {"reason": request.POST.get("reason", "")}
-    done = attempt(request, workflow, claim, by=request.user, **kwargs)
+    reason = request.POST.get("reason", "")
+    done = attempt(request, step.run, claim, by=request.user, reason=reason)
     if done is not None:
         messages.success(
             request, _("전학 이관 확인 요청: %(status)s") % {"status": done.get_status_display()}
@@ -580,19 +447,12 @@ def transfer_request(request, pk):
 @login_required
 @require_POST
 def transfer_action(request, pk, action):
-    transfer = access.visible_transfers(request.user).filter(pk=pk).first()
-    if transfer is None:
+    transfer = actions.TRANSFER.find(request.user, pk)
+    step = actions.TRANSFER.get(action)
+    if step is None:
         raise Http404
     reason = request.POST.get("reason", "")
-    workflow = {
-        "accept": transfers.accept_transfer,
-        "decline": transfers.decline_transfer,
-        "cancel": transfers.cancel_transfer,
-    }.get(action)
-    if workflow is None:
-        raise Http404
-    kwargs = {} if action == "accept" else {"reason": reason}
-    done = attempt(request, workflow, transfer, by=request.user, **kwargs)
+    done = attempt(request, step.run, transfer, by=request.user, reason=reason)
     if done is not None:
         messages.success(
             request, _("전학 이관: %(status)s") % {"status": done.get_status_display()}

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from casework import access, audit, instruments, selectors
+from casework import access, actions, audit, instruments, selectors
 from casework.choices import Difficulty, RiskLevel
 from casework.forms import (
     CaseOpenForm,
@@ -25,39 +25,12 @@ from casework.forms import (
     TriageForm,
 )
 from casework.models import Case, CaseStatus, Concern, Intervention, SupportPlan
-from casework.workflows import intake, lifecycle, planning, records, roster, team
-from casework.workflows.errors import WorkflowError
-from partners import params
+from casework.workflows import intake, lifecycle, roster
+from core import params
+from core.pagination import SlimPaginator
 from partners.models import Membership, Organization
-from partners.pagination import SlimPaginator
 
-PAGE_SIZE = 25
-
-
-def log(request, action, object_type, objects, **kwargs):
-    audit.record_access(request.user, action, object_type, objects, request=request, **kwargs)
-
-
-def attempt(request, workflow, *args, **kwargs):
-    """Run a workflow; a refused guard, stale version or bad input becomes a message on the
-    page instead of an error page. Forbidden actions still answer 403."""
-    try:
-        return workflow(*args, **kwargs)
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    return None
-
-
-def visible_case_or_404(request, pk) -> Case:
-    return access.get_visible_case_or_404(request.user, pk)
-
-
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
+from .common import PAGE_SIZE, attempt, form_errors, is_htmx, log, visible_case_or_404
 
 # --- The coordinator's day -------------------------------------------------------------------
 
@@ -310,130 +283,156 @@ def case_timeline(request, pk):
     return render(request, template, {"case": case, "timeline": timeline})
 
 
+# The case page's forms, by the name each posts to. Each reads its input, turns it into the
+# arguments of one action of the table (casework/actions.py) and runs it; it answers the form
+# it read (its errors become messages), or None.
+
+
+def _transition(request, case):
+    action = actions.CASE["transition"]
+    form = action.form(request.POST)
+    if form.is_valid():
+        done = attempt(request, action.run, case, by=request.user, **form.cleaned_data)
+        if done:
+            messages.success(
+                request, _("상태를 바꿨습니다: %(status)s") % {"status": done.get_status_display()}
+            )
+    return form
+
+
+def _note(request, case):
+    action = actions.CASE["note"]
+    form = action.form(request.POST)
+    if form.is_valid():
+        fields = dict(form.cleaned_data)
+        wanted = fields.pop("amends")
+        amends = None
+        if wanted:
+            amends = access.visible_notes(request.user, case).filter(pk=wanted).first()
+        if wanted and amends is None:
+            # A note that does not exist and one the user may not read answer alike.
+            messages.error(request, _("정정할 기록을 찾을 수 없습니다."))
+        else:
+            attempt(request, action.run, case, by=request.user, amends=amends, **fields)
+    return form
+
+
+def _with_form(name):
+    def read(request, case):
+        action = actions.CASE[name]
+        form = action.form(request.POST)
+        if form.is_valid():
+            attempt(request, action.run, case, by=request.user, **form.cleaned_data)
+        return form
+
+    return read
+
+
+def _plan_submit(request, case):
+    data = request.POST
+    plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
+    attempt(request, actions.PLAN["submit"].run, plan, by=request.user, version=data.get("version"))
+
+
+def _intervention(request, case):
+    data = request.POST
+    plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
+    attempt(
+        request,
+        actions.PLAN["intervention"].run,
+        plan,
+        by=request.user,
+        domain=data.get("domain", ""),
+        support_type=data.get("support_type", ""),
+        description=data.get("description", ""),
+        frequency=data.get("frequency", ""),
+    )
+
+
+def _service_log(request, case):
+    data = request.POST
+    intervention = get_object_or_404(Intervention, pk=data.get("intervention"), plan__case=case)
+    attempt(
+        request,
+        actions.INTERVENTION["log"].run,
+        intervention,
+        by=request.user,
+        occurred_on=data.get("occurred_on") and _date(data["occurred_on"]),
+        duration_minutes=params.integer(
+            data.get("duration_minutes"), "duration_minutes", label=_("시간(분)")
+        )
+        or 0,
+        note=data.get("note", ""),
+    )
+
+
+def _team_add(request, case):
+    action = actions.CASE["team_add"]
+    form = action.form(request.POST)
+    form.fields["user"].choices = [(str(m.user_id), "") for m in access.team_candidates(case)]
+    if form.is_valid():
+        user = next(
+            m.user
+            for m in access.team_candidates(case)
+            if str(m.user_id) == form.cleaned_data["user"]
+        )
+        attempt(
+            request, action.run, case, by=request.user, user=user, role=form.cleaned_data["role"]
+        )
+    return form
+
+
+def _team_remove(request, case):
+    member = (
+        case.members.filter(user_id=request.POST.get("user"), removed_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if member:
+        attempt(request, actions.CASE["team_remove"].run, case, by=request.user, user=member.user)
+
+
+def _assessment(request, case):
+    instrument = instruments.instruments()["needs_checklist"]
+    answers = {
+        item["code"]: request.POST.get(item["code"]) for item in instruments.items(instrument)
+    }
+    answers = {k: v for k, v in answers.items() if v not in (None, "")}
+    attempt(
+        request,
+        actions.CASE["assessment"].run,
+        case,
+        by=request.user,
+        instrument="needs_checklist",
+        answers=answers,
+    )
+
+
+CASE_PAGE_FORMS = {
+    "transition": _transition,
+    "note": _note,
+    "consent": _with_form("consent"),
+    "plan": _with_form("plan"),
+    "plan_submit": _plan_submit,
+    "intervention": _intervention,
+    "log": _service_log,
+    "team_add": _team_add,
+    "team_remove": _team_remove,
+    "assessment": _assessment,
+}
+
+
 @login_required
 @require_POST
 def case_action(request, pk, action):
-    """The case page's forms. Each calls one workflow and returns to the case page."""
-    case = visible_case_or_404(request, pk)
-    data = request.POST
-    form = None
-    if action == "transition":
-        form = TransitionForm(data)
-        if form.is_valid():
-            done = attempt(
-                request,
-                lifecycle.transition_case,
-                case,
-                by=request.user,
-                to=form.cleaned_data["to"],
-                reason=form.cleaned_data["reason"],
-                closure_reason=form.cleaned_data["closure_reason"] or "",
-                version=form.cleaned_data["version"],
-            )
-            if done:
-                messages.success(
-                    request,
-                    _("상태를 바꿨습니다: %(status)s") % {"status": done.get_status_display()},
-                )
-    elif action == "note":
-        form = NoteForm(data)
-        if form.is_valid():
-            amends = None
-            if form.cleaned_data["amends"]:
-                amends = (
-                    access.visible_notes(request.user, case)
-                    .filter(pk=form.cleaned_data["amends"])
-                    .first()
-                )
-            fields = {k: v for k, v in form.cleaned_data.items() if k != "amends"}
-            if form.cleaned_data["amends"] and amends is None:
-                # A note that does not exist and one the user may not read answer alike.
-                messages.error(request, _("정정할 기록을 찾을 수 없습니다."))
-            else:
-                attempt(request, records.add_note, case, by=request.user, amends=amends, **fields)
-    elif action == "consent":
-        form = ConsentForm(data)
-        if form.is_valid():
-            attempt(request, records.record_consent, case, by=request.user, **form.cleaned_data)
-    elif action == "plan":
-        form = PlanForm(data)
-        if form.is_valid():
-            attempt(request, planning.create_plan, case, by=request.user, **form.cleaned_data)
-    elif action in ("plan_submit",):
-        plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
-        attempt(request, planning.submit_plan, plan, by=request.user, version=data.get("version"))
-    elif action == "intervention":
-        plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
-        attempt(
-            request,
-            planning.add_intervention,
-            plan,
-            by=request.user,
-            domain=data.get("domain", ""),
-            support_type=data.get("support_type", ""),
-            description=data.get("description", ""),
-            frequency=data.get("frequency", ""),
-        )
-    elif action == "log":
-        intervention = get_object_or_404(Intervention, pk=data.get("intervention"), plan__case=case)
-        attempt(
-            request,
-            planning.log_service,
-            intervention,
-            by=request.user,
-            occurred_on=data.get("occurred_on") and _date(data["occurred_on"]),
-            duration_minutes=params.integer(
-                data.get("duration_minutes"), "duration_minutes", label=_("시간(분)")
-            )
-            or 0,
-            note=data.get("note", ""),
-        )
-    elif action == "team_add":
-        form = TeamForm(data)
-        form.fields["user"].choices = [(str(m.user_id), "") for m in access.team_candidates(case)]
-        if form.is_valid():
-            user = next(
-                m.user
-                for m in access.team_candidates(case)
-                if str(m.user_id) == form.cleaned_data["user"]
-            )
-            attempt(
-                request,
-                team.add_team_member,
-                case,
-                by=request.user,
-                user=user,
-                role=form.cleaned_data["role"],
-            )
-    elif action == "team_remove":
-        member = (
-            case.members.filter(user_id=data.get("user"), removed_at__isnull=True)
-            .select_related("user")
-            .first()
-        )
-        if member:
-            attempt(request, team.remove_team_member, case, by=request.user, user=member.user)
-    elif action == "assessment":
-        instrument = instruments.instruments()["needs_checklist"]
-        answers = {item["code"]: data.get(item["code"]) for item in instruments.items(instrument)}
-        answers = {k: v for k, v in answers.items() if v not in (None, "")}
-        attempt(
-            request,
-            records.record_assessment,
-            case,
-            by=request.user,
-            instrument="needs_checklist",
-            answers=answers,
-        )
-    else:
+    """The case page's forms. Each runs one action and returns to the case page."""
+    case = actions.CASE.find(request.user, pk)
+    read = CASE_PAGE_FORMS.get(action)
+    if read is None:
         raise Http404
+    form = read(request, case)
     if form is not None and not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(
-                    request,
-                    f"{form.fields[field].label if field in form.fields else ''} {error}".strip(),
-                )
+        form_errors(request, form)
     return redirect("casework:case_detail", case.pk)
 
 
@@ -454,14 +453,9 @@ def _date(text):
 
 @login_required
 def meeting_list(request):
-    meetings = access.visible_meetings(request.user).prefetch_related(
-        "attendees", "decisions__case"
-    )
-    page = SlimPaginator(meetings.order_by("-held_on"), PAGE_SIZE).get_page(request.GET.get("page"))
-    # A decision row shows to whoever may view its case (DESIGN.md §5).
-    visible = access.visible_case_ids(
-        request.user, {d.case_id for m in page for d in m.decisions.all()}
-    )
+    meetings = selectors.meeting_list(request.user, decision_cases=True)
+    page = SlimPaginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    visible = selectors.decision_case_ids(request.user, page)
     log(request, "list", "meeting", page)
     return render(request, "casework/meeting_list.html", {"page": page, "visible": visible})
 

@@ -1,9 +1,10 @@
-"""Casework API shapes (API.md). Input serializers only parse; workflows decide and write."""
+"""Students, concerns, cases and their records, plans, meetings, notifications, history and
+import jobs (API.md)."""
 
 from rest_framework import serializers
 
 from casework import instruments
-from casework.choices import Difficulty, LegalBasis, RiskLevel, Urgency
+from casework.choices import Difficulty, RiskLevel, Urgency
 from casework.models import (
     Assessment,
     Case,
@@ -17,29 +18,15 @@ from casework.models import (
     Meeting,
     Note,
     Notification,
-    Referral,
-    ReferralKind,
-    ReferralMessage,
     ServiceLog,
     Student,
     SupportPlan,
-    Transfer,
 )
-from partners.api.representation import FastModelSerializer
+from core.representation import FastModelSerializer
 from partners.choices import Domain
-from partners.models import Organization, Service, User
+from partners.models import Organization
 
-
-class UserRefSerializer(FastModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "name"]
-
-
-class OrgRefSerializer(FastModelSerializer):
-    class Meta:
-        model = Organization
-        fields = ["id", "code", "name"]
+from .common import OrgRefSerializer, StudentRefSerializer, UserRefSerializer
 
 
 class GuardianSerializer(FastModelSerializer):
@@ -90,12 +77,6 @@ class StudentSerializer(FastModelSerializer):
             "guardians",
         ]
         read_only_fields = ["id", "school", "enrolment_status"]
-
-
-class StudentRefSerializer(FastModelSerializer):
-    class Meta:
-        model = Student
-        fields = ["id", "name", "grade", "class_no", "number"]
 
 
 class ConcernSerializer(FastModelSerializer):
@@ -371,14 +352,6 @@ class PlanUpdateSerializer(serializers.Serializer):
     review_on = serializers.DateField(required=False)
 
 
-class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, allow_null=True)
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-
-
 class DecisionSerializer(FastModelSerializer):
     class Meta:
         model = Decision
@@ -478,188 +451,3 @@ class JobSerializer(serializers.Serializer):
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     school = serializers.UUIDField(required=False)
-
-
-# --- Referrals, transfers (DESIGN.md §4) ------------------------------------------------------
-
-
-class ServiceRefSerializer(FastModelSerializer):
-    class Meta:
-        model = Service
-        fields = ["id", "name"]
-
-
-class CaseRefSerializer(FastModelSerializer):
-    class Meta:
-        model = Case
-        fields = ["id", "number"]
-
-
-class ReferralMessageSerializer(FastModelSerializer):
-    author = UserRefSerializer(read_only=True)
-    organization = OrgRefSerializer(read_only=True)
-
-    class Meta:
-        model = ReferralMessage
-        fields = ["id", "author", "organization", "body", "created_at"]
-        read_only_fields = ["id", "author", "organization", "created_at"]
-
-
-RECEIVER_FIELDS = [
-    "id",
-    "number",
-    "kind",
-    "status",
-    "side",
-    "from_organization",
-    "to_organization",
-    "service",
-    "urgency",
-    "legal_basis",
-    "justification",
-    "privacy_review",
-    "shared_fields",
-    "packet",
-    "respond_by",
-    "overdue",
-    "assignee",
-    "decision_reasons",
-    "decline_reason",
-    "cancel_reason",
-    "outcome",
-    "sent_at",
-    "received_at",
-    "accepted_at",
-    "started_at",
-    "closed_at",
-    "packet_expires_on",
-    "version",
-]
-SENDER_ONLY_FIELDS = [
-    "case",
-    "reason",
-    "requested_domains",
-    "requested_support",
-    "notes_excerpt",
-    "consent",
-    "created_by",
-]
-
-
-class ReferralSerializer(FastModelSerializer):
-    """The sending side's view: everything, including the live case link."""
-
-    from_organization = OrgRefSerializer(read_only=True)
-    to_organization = OrgRefSerializer(read_only=True)
-    service = ServiceRefSerializer(read_only=True)
-    assignee = UserRefSerializer(read_only=True)
-    created_by = UserRefSerializer(read_only=True)
-    case = CaseRefSerializer(read_only=True)
-    overdue = serializers.SerializerMethodField()
-    side = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Referral
-        fields = RECEIVER_FIELDS + SENDER_ONLY_FIELDS
-
-    def get_overdue(self, referral) -> bool:
-        return referral.is_overdue()
-
-    def get_side(self, referral) -> str:
-        return "sender"
-
-
-class ReceivedReferralSerializer(ReferralSerializer):
-    """The receiving side's view of a referral whose case it may not see: the packet only."""
-
-    class Meta:
-        model = Referral
-        fields = RECEIVER_FIELDS
-
-    def get_side(self, referral) -> str:
-        return "receiver"
-
-
-class ReferralCreateSerializer(serializers.Serializer):
-    case = serializers.UUIDField()
-    kind = serializers.ChoiceField(choices=ReferralKind.choices)
-    to_organization = serializers.UUIDField()
-    service = serializers.UUIDField(required=False, allow_null=True)
-    reason = serializers.CharField()
-    requested_domains = serializers.ListField(
-        child=serializers.ChoiceField(choices=Domain.choices), required=False, default=list
-    )
-    requested_support = serializers.CharField(required=False, allow_blank=True, default="")
-    shared_fields = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True, default=None
-    )
-    notes_excerpt = serializers.CharField(required=False, allow_blank=True, default="")
-    legal_basis = serializers.ChoiceField(
-        choices=LegalBasis.choices, required=False, default=LegalBasis.CONSENT
-    )
-    consent = serializers.UUIDField(required=False, allow_null=True)
-    justification = serializers.CharField(required=False, allow_blank=True, default="")
-    urgency = serializers.ChoiceField(
-        choices=Urgency.choices, required=False, default=Urgency.NORMAL
-    )
-    respond_by = serializers.DateField(required=False, allow_null=True)
-
-
-class ReferralAcceptSerializer(VersionSerializer):
-    reasons = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ReferralReasonSerializer(VersionSerializer):
-    reason = serializers.CharField()
-
-
-class ReferralOutcomeSerializer(VersionSerializer):
-    outcome = serializers.CharField()
-
-
-class ReferralAssignSerializer(serializers.Serializer):
-    assignee = serializers.UUIDField()
-
-
-class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField()
-
-
-class TransferSerializer(FastModelSerializer):
-    case = CaseRefSerializer(read_only=True)
-    student = serializers.SerializerMethodField()
-    from_school = OrgRefSerializer(read_only=True)
-    to_school = OrgRefSerializer(read_only=True)
-    requested_by = UserRefSerializer(read_only=True)
-    decided_by = UserRefSerializer(read_only=True)
-
-    class Meta:
-        model = Transfer
-        fields = [
-            "id",
-            "case",
-            "student",
-            "from_school",
-            "to_school",
-            "status",
-            "reason",
-            "response_reason",
-            "requested_by",
-            "requested_at",
-            "decided_by",
-            "decided_at",
-        ]
-
-    def get_student(self, transfer) -> dict:
-        student = transfer.case.student
-        return {"name": student.name, "grade": student.grade, "birth_date": student.birth_date}
-
-
-class TransferCreateSerializer(serializers.Serializer):
-    case = serializers.UUIDField()
-    to_school = serializers.UUIDField()
-    reason = serializers.CharField()
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,46 @@
+"""What every page module uses: the access log of a page, a workflow's refusal as a message,
+the visible case of a URL, htmx detection and the page size."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+
+from casework import access, audit
+from casework.models import Case
+from casework.workflows.errors import WorkflowError
+
+PAGE_SIZE = 25
+
+
+def log(request, action, object_type, objects, **kwargs):
+    audit.record_access(request.user, action, object_type, objects, request=request, **kwargs)
+
+
+def attempt(request, workflow, *args, **kwargs):
+    """Run a workflow; a refused guard, stale version or bad input becomes a message on the
+    page instead of an error page. Forbidden actions still answer 403."""
+    try:
+        return workflow(*args, **kwargs)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return None
+
+
+def visible_case_or_404(request, pk) -> Case:
+    return access.get_visible_case_or_404(request.user, pk)
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def form_errors(request, form) -> None:
+    """Each error of an invalid form as a message, its field's label first."""
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''} {error}".strip(),
+            )
