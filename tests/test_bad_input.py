@@ -1,7 +1,7 @@
 """Bad input answers 400 with a message (or is ignored), never 500.
 
-The routes come from the URL conf through the isolation matrix's table (tests/access), filled with
-the same objects (its `casework` fixture, here `objects`): every GET route gets hostile query
+The routes come from the URL conf through the isolation matrix's table (tests/access/matrix.py),
+filled with the same objects (the `school_objects` fixture): every GET route gets hostile query
 strings, every API write an empty and a hostile body, every page form hostile values.
 Then the cases the issue lists, one by one.
 """
@@ -12,11 +12,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.access import test_isolation_matrix as matrix
-from tests.access.test_isolation_matrix import ROUTE_KEYS, build_path, entry_for
-
-# The matrix's fixture: a case of 이음초등학교 with a plan, a referral, a transfer...
-objects = matrix.casework
+from tests.access.matrix import ROUTE_KEYS, build_path, entry_for
 
 HUGE = "99999999999999999999"
 ROLES = ("coordinator", "casemanager", "partner")
@@ -111,8 +107,8 @@ def client_for(world, role: str) -> APIClient:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", GET_KEYS)
-def test_get_route_survives_hostile_queries(objects, key):
-    world = objects
+def test_get_route_survives_hostile_queries(school_objects, key):
+    world = school_objects
     path = build_path(key, entry_for(key), world)
     wrong = []
     for role in ROLES:
@@ -129,8 +125,8 @@ def test_get_route_survives_hostile_queries(objects, key):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", WRITE_KEYS)
-def test_write_route_survives_empty_and_hostile_bodies(objects, key):
-    world = objects
+def test_write_route_survives_empty_and_hostile_bodies(school_objects, key):
+    world = school_objects
     route = entry_for(key)
     path = build_path(key, route, world)
     wrong = []
@@ -159,8 +155,8 @@ CASE_ACTIONS = (
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", CASE_ACTIONS)
-def test_case_page_actions_survive_malformed_values(objects, action):
-    world = objects
+def test_case_page_actions_survive_malformed_values(school_objects, action):
+    world = school_objects
     client = client_for(world, "coordinator")
     path = f"/casework/cases/{world.case.pk}/do/{action}/"
     bodies = [
@@ -250,8 +246,8 @@ def test_hsds_borough_nul_is_400(world):
 
 
 @pytest.mark.django_db
-def test_plan_without_goals_is_400(objects):
-    world = objects
+def test_plan_without_goals_is_400(school_objects):
+    world = school_objects
     today = timezone.localdate()
     response = api(world).post(
         f"/api/v1/cases/{world.case.pk}/plans/",
@@ -263,8 +259,8 @@ def test_plan_without_goals_is_400(objects):
 
 
 @pytest.mark.django_db
-def test_consent_without_purposes_is_400(objects):
-    world = objects
+def test_consent_without_purposes_is_400(school_objects):
+    world = school_objects
     response = api(world).post(
         f"/api/v1/cases/{world.case.pk}/consents/",
         {"subject": "guardian", "method": "written", "given_on": str(timezone.localdate())},
@@ -275,8 +271,8 @@ def test_consent_without_purposes_is_400(objects):
 
 
 @pytest.mark.django_db
-def test_json_body_with_nul_is_400(objects):
-    world = objects
+def test_json_body_with_nul_is_400(school_objects):
+    world = school_objects
     response = api(world).post(
         f"/api/v1/cases/{world.case.pk}/notes/",
         {"body": "a\x00b", "kind": "general"},
@@ -324,8 +320,8 @@ def test_case_new_with_malformed_student_is_400(world):
 
 
 @pytest.mark.django_db
-def test_case_page_log_with_malformed_date_or_number_is_400(objects):
-    world = objects
+def test_case_page_log_with_malformed_date_or_number_is_400(school_objects):
+    world = school_objects
     client = page_of(world)
     path = f"/casework/cases/{world.case.pk}/do/log/"
     base = {"intervention": str(world.intervention.pk), "note": "상담"}
@@ -338,8 +334,8 @@ def test_case_page_log_with_malformed_date_or_number_is_400(objects):
 
 
 @pytest.mark.django_db
-def test_case_page_plan_submit_with_malformed_version_is_not_500(objects):
-    world = objects
+def test_case_page_plan_submit_with_malformed_version_is_not_500(school_objects):
+    world = school_objects
     response = page_of(world).post(
         f"/casework/cases/{world.case.pk}/do/plan_submit/",
         {"plan": str(world.plan.pk), "version": "abc"},
@@ -348,8 +344,8 @@ def test_case_page_plan_submit_with_malformed_version_is_not_500(objects):
 
 
 @pytest.mark.django_db
-def test_form_post_with_nul_is_400(objects):
-    world = objects
+def test_form_post_with_nul_is_400(school_objects):
+    world = school_objects
     response = page_of(world).post(
         f"/casework/cases/{world.case.pk}/do/note/", {"body": "a\x00b", "kind": "general"}
     )

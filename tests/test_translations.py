@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
-SOURCES = ("config", "partners", "casework", "templates", "manage.py")
+SOURCES = ("config", "core", "partners", "casework", "seed", "templates", "manage.py")
 
 
 def parse_po(path: Path) -> dict[str, tuple[str, bool]]:

@@ -11,12 +11,12 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from casework import access
 from casework.models import Job, Note
 from casework.workflows import records
+from tests.access.matrix import iter_routes
 from tests.factories import CaseFactory, ReferralFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,20 +60,13 @@ UUID_PK = re.compile(r"(?:^|/)([a-z]+)/<uuid:pk>/")
 
 
 def object_routes():
-    """(name, pattern text) of every route with a `<uuid:pk>`, from the URL conf."""
-    found = []
-
-    def walk(patterns, prefix="", ns=""):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + str(p.pattern), p.namespace or ns)
-            elif isinstance(p, URLPattern) and p.name:
-                text = prefix + str(p.pattern)
-                if "<uuid:pk>" in text and not text.startswith("admin/"):
-                    found.append((f"{ns}:{p.name}" if ns else p.name, text))
-
-    walk(get_resolver().url_patterns)
-    return found
+    """(name, pattern text) of every route with a `<uuid:pk>`, from the URL conf as the isolation
+    matrix walks it."""
+    return [
+        (key, pattern)
+        for key, pattern, entry in iter_routes()
+        if entry.name and "<uuid:pk>" in pattern and not pattern.startswith("admin/")
+    ]
 
 
 def test_every_object_route_has_a_kind():

@@ -21,7 +21,7 @@ from casework.workflows import intake, planning, records, team, transfers
 from casework.workflows import referrals as wf
 from partners.choices import Role
 from partners.models import Membership
-from tests.casework.test_workflows import select
+from tests.builders import select_case
 from tests.conftest import World
 from tests.factories import (
     AgreementFactory,
@@ -67,7 +67,7 @@ def expire_approval(user):
 
 
 @pytest.fixture
-def told(world):
+def concern_notification(world):
     """A concern about 김비밀, of which the coordinator is told (name and concern text)."""
     student = StudentFactory(school=world.school, name="김비밀")
     intake.raise_concern(
@@ -81,20 +81,20 @@ def told(world):
     return notification
 
 
-def test_expired_approval_empties_the_notifications_api(world, told):
+def test_expired_approval_empties_the_notifications_api(world, concern_notification):
     expire_approval(world["coordinator"])
     client = api(world, "coordinator")
     listed = client.get("/api/v1/notifications/")
     assert listed.status_code == 200
     assert listed.json()["count"] == 0 and "김비밀" not in listed.content.decode()
     assert client.get("/api/v1/notifications/?unread=1").json()["count"] == 0
-    read = client.post(f"/api/v1/notifications/{told.pk}/read/")
+    read = client.post(f"/api/v1/notifications/{concern_notification.pk}/read/")
     assert read.status_code == 404 and "김비밀" not in read.content.decode()
-    told.refresh_from_db()
-    assert told.read_at is None
+    concern_notification.refresh_from_db()
+    assert concern_notification.read_at is None
 
 
-def test_expired_approval_empties_the_notifications_page_and_says_why(world, told):
+def test_expired_approval_empties_the_notifications_page_and_says_why(world, concern_notification):
     expire_approval(world["coordinator"])
     client = web(world, "coordinator")
     page = client.get(reverse("casework:notifications"))
@@ -103,21 +103,21 @@ def test_expired_approval_empties_the_notifications_page_and_says_why(world, tol
     assert "김비밀" not in text and "집에서" not in text
     assert 'id="notifications-no-approval"' in text and "개인정보 취급승인" in text
     assert client.get(reverse("casework:notification_badge")).content == b""
-    opened = client.post(reverse("casework:notification_open", args=[told.pk]))
+    opened = client.post(reverse("casework:notification_open", args=[concern_notification.pk]))
     assert opened.status_code == 404
     client.post(reverse("casework:notifications_read_all"))
-    told.refresh_from_db()
-    assert told.read_at is None
+    concern_notification.refresh_from_db()
+    assert concern_notification.read_at is None
 
 
-def test_current_approval_sees_notifications_without_the_notice(world, told):
+def test_current_approval_sees_notifications_without_the_notice(world, concern_notification):
     client = web(world, "coordinator")
     text = client.get(reverse("casework:notifications")).content.decode()
     assert "김비밀" in text and 'id="notifications-no-approval"' not in text
     assert client.get(reverse("casework:notification_badge")).content == b"1"
 
 
-def test_notification_reads_write_access_events(world, told):
+def test_notification_reads_write_access_events(world, concern_notification):
     coordinator = world["coordinator"]
     mark = last_event_id()
     assert api(world, "coordinator").get("/api/v1/notifications/").json()["count"] == 1
@@ -125,22 +125,31 @@ def test_notification_reads_write_access_events(world, told):
     assert (event.action, event.object_type, event.object_ids) == (
         "list",
         "notification",
-        [str(told.pk)],
+        [str(concern_notification.pk)],
     )
 
     mark = last_event_id()
     assert web(world, "coordinator").get(reverse("casework:notifications")).status_code == 200
     [event] = events_after(mark, coordinator)
-    assert (event.object_type, event.object_ids) == ("notification", [str(told.pk)])
+    assert (event.object_type, event.object_ids) == ("notification", [str(concern_notification.pk)])
 
     mark = last_event_id()
-    assert api(world, "coordinator").post(f"/api/v1/notifications/{told.pk}/read/").status_code
+    assert (
+        api(world, "coordinator")
+        .post(f"/api/v1/notifications/{concern_notification.pk}/read/")
+        .status_code
+    )
     [event] = events_after(mark, coordinator)
-    assert (event.object_type, event.object_ids) == ("notification", [str(told.pk)])
+    assert (event.object_type, event.object_ids) == ("notification", [str(concern_notification.pk)])
 
 
-def test_notifications_of_someone_else_stay_theirs(world, told):
-    assert api(world, "vice").post(f"/api/v1/notifications/{told.pk}/read/").status_code == 404
+def test_notifications_of_someone_else_stay_theirs(world, concern_notification):
+    assert (
+        api(world, "vice")
+        .post(f"/api/v1/notifications/{concern_notification.pk}/read/")
+        .status_code
+        == 404
+    )
     assert api(world, "vice").get("/api/v1/notifications/").json()["count"] == 0
 
 
@@ -621,7 +630,7 @@ def site(world):
     MembershipFactory(user=lead, organization=world.partner_org, role=Role.PARTNER_LEAD)
     world.users["partnerlead"] = lead
     student = StudentFactory(school=world.school, neis_id="N-0042")
-    world.case = select(
+    world.case = select_case(
         world,
         intake.open_case(by=world["coordinator"], student=student, difficulties=["psychological"]),
     )

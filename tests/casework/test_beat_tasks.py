@@ -12,12 +12,7 @@ from casework import tasks
 from casework.models import EmailDigest
 from casework.notify import notify
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]
 
 
 def make(world, username, title):
@@ -48,10 +43,10 @@ def test_a_failed_digest_is_not_recorded(world):
 
 
 def test_referral_tasks_call_the_workflows():
-    with mock.patch("casework.workflows.referrals.send_reminders", return_value=3) as reminders:
+    with mock.patch("casework.workflows.reminders.send_reminders", return_value=3) as reminders:
         assert tasks.send_referral_reminders.apply().get() == 3
     reminders.assert_called_once_with()
-    with mock.patch("casework.workflows.referrals.purge_expired_packets", return_value=2) as purge:
+    with mock.patch("casework.workflows.retention.purge_expired_packets", return_value=2) as purge:
         assert tasks.purge_referral_packets.apply().get() == 2
     purge.assert_called_once_with()
 

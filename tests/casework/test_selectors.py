@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from casework import access, audit, selectors
 from casework.workflows import intake, lifecycle, planning, records
-from tests.casework.test_workflows import approved_plan, consent_both, select
+from tests.builders import approved_plan, consent_both, select_case
 from tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def make_cases(world, n):
         intake.raise_concern(by=world["teacher"], student=student, difficulties=["economic"])
         case = intake.open_case(by=world["coordinator"], student=student, difficulties=["health"])
         if i % 2 == 0:
-            case = select(world, case)
+            case = select_case(world, case)
         cases.append(case)
     return cases
 

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def escalated(world):
+def escalated_case(world):
     case = CaseFactory(owner=world.school, lead=world.nambu)
     CaseParticipant.objects.create(case=case, organization=world.school, role="owner")
     CaseParticipant.objects.create(case=case, organization=world.nambu, role="lead")
@@ -34,9 +34,9 @@ def escalated(world):
     return case
 
 
-def test_case_manager_cannot_join_as_counsellor(world, escalated, sign_in_as, live_server):
+def test_case_manager_cannot_join_as_counsellor(world, escalated_case, sign_in_as, live_server):
     page = sign_in_as("casemanager")
-    page.goto(f"{live_server.url}/casework/cases/{escalated.pk}/")
+    page.goto(f"{live_server.url}/casework/cases/{escalated_case.pk}/")
     assert "가정 내 갈등" not in page.content()
     team = page.locator("form[action$='/do/team_add/']")
     team.get_by_label("사람").select_option(str(world["casemanager"].pk))

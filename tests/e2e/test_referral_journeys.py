@@ -10,7 +10,7 @@ import pytest
 
 from casework.models import Case, Referral
 from casework.workflows import intake, lifecycle
-from tests.casework.test_referrals import NON_SENSITIVE, consent
+from tests.builders import NON_SENSITIVE, consent
 from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 @pytest.fixture
-def case(world):
+def reviewing_case(world):
+    """한결's case under review, with both consents to share with partners, and the youth
+    counselling centre's service listed for 금천구 under an agreement."""
     AgreementFactory(office=world.province, partner=world.partner_org, allowed_fields=NON_SENSITIVE)
     service = ServiceFactory(
         organization=world.partner_org, name="청소년 개인상담", domains=["counselling"]
@@ -49,9 +51,9 @@ def record_office_consent(page, subject, guardian=None):
     page.wait_for_load_state("networkidle")
 
 
-def test_escalation_and_decision(transactional_db, world, case, live_server, sign_in_as):
+def test_escalation_and_decision(transactional_db, world, reviewing_case, live_server, sign_in_as):
     coordinator = sign_in_as("coordinator")
-    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    coordinator.goto(f"{live_server.url}/casework/cases/{reviewing_case.pk}/")
     coordinator.get_by_role("link", name="교육지원청에 지원 요청").click()
     assert coordinator.locator("#id_kind_1").is_checked()  # the escalation is preselected
     # The consents on file cover partners only; the form says what is missing and where to go.
@@ -80,8 +82,8 @@ def test_escalation_and_decision(transactional_db, world, case, live_server, sig
     centre.get_by_text("의뢰 상태: 수락").wait_for()
     SHOTS.mkdir(exist_ok=True)
     centre.screenshot(path=str(SHOTS / "escalation-decided.png"), full_page=True)
-    case = Case.objects.get(pk=case.pk)
-    assert case.lead == world.nambu and case.status == "selected"
+    reviewing_case = Case.objects.get(pk=reviewing_case.pk)
+    assert reviewing_case.lead == world.nambu and reviewing_case.status == "selected"
     referral.refresh_from_db()
     assert "share_with_office" in referral.consent.purposes
 
@@ -90,10 +92,10 @@ def test_escalation_and_decision(transactional_db, world, case, live_server, sig
 
 
 def test_partner_referral_completed_with_outcome(
-    transactional_db, world, case, live_server, sign_in_as
+    transactional_db, world, reviewing_case, live_server, sign_in_as
 ):
     coordinator = sign_in_as("coordinator")
-    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    coordinator.goto(f"{live_server.url}/casework/cases/{reviewing_case.pk}/")
     coordinator.get_by_role("link", name="협력기관에 의뢰하기").click()
     coordinator.locator("label", has_text="청소년 개인상담").click()
     coordinator.locator("#id_reason").fill("또래 갈등 뒤 등교를 힘들어합니다.")
@@ -119,7 +121,7 @@ def test_partner_referral_completed_with_outcome(
     partner.get_by_role("button", name="완료").click()
     partner.get_by_text("의뢰 상태: 완료").wait_for()
 
-    coordinator.goto(f"{live_server.url}/casework/cases/{case.pk}/")
+    coordinator.goto(f"{live_server.url}/casework/cases/{reviewing_case.pk}/")
     referrals = coordinator.locator("#referrals").inner_text()
     assert "6회 상담 후 교우 관계가 좋아졌습니다." in referrals and "결과 도착" in referrals
     SHOTS.mkdir(exist_ok=True)

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from casework.models import AccessEvent, Referral
 from casework.workflows import referrals as wf
-from tests.casework.test_referrals import NON_SENSITIVE, consent, service_referral
-from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
+from tests.builders import consent, service_referral
+from tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -23,16 +23,9 @@ def api(world, username):
 
 
 @pytest.fixture
-def net(world):
-    world.agreement = AgreementFactory(
-        office=world.province, partner=world.partner_org, allowed_fields=NON_SENSITIVE
-    )
-    world.service = ServiceFactory(organization=world.partner_org, name="청소년 상담")
-    return world
-
-
-@pytest.fixture
-def case(net):
+def consented_case(net):
+    """박서준's case (his father 박보호 is on file), with both consents to share with partners;
+    the guardian's consent is `net.guardian_consent`."""
     from casework.workflows import intake
 
     student = StudentFactory(school=net.school, name="박서준")
@@ -43,12 +36,12 @@ def case(net):
     return case
 
 
-def test_partner_referral_over_the_api_closes_the_loop(net, case):
+def test_partner_referral_over_the_api_closes_the_loop(net, consented_case):
     coordinator, partner = api(net, "coordinator"), api(net, "partner")
     created = coordinator.post(
         "/api/v1/referrals/",
         {
-            "case": str(case.pk),
+            "case": str(consented_case.pk),
             "kind": "service",
             "to_organization": str(net.partner_org.pk),
             "service": str(net.service.pk),
@@ -81,7 +74,7 @@ def test_partner_referral_over_the_api_closes_the_loop(net, case):
     assert "case" not in seen and "requested_support" not in seen and "consent" not in seen
     assert set(seen["packet"]["fields"]) == {"student_name", "grade", "reason"}
     assert seen["status"] == "sent"  # reading does not open it
-    assert partner.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert partner.get(f"/api/v1/cases/{consented_case.pk}/").status_code == 404
 
     assert partner.post(f"/api/v1/referrals/{rid}/open/").json()["status"] == "received"
     assert partner.post(f"/api/v1/referrals/{rid}/accept/").json()["status"] == "accepted"
@@ -102,10 +95,10 @@ def test_partner_referral_over_the_api_closes_the_loop(net, case):
     ).exists()
 
 
-def test_escalation_and_decision_over_the_api(net, case):
+def test_escalation_and_decision_over_the_api(net, consented_case):
     coordinator, centre = api(net, "coordinator"), api(net, "centrehead")
     body = {
-        "case": str(case.pk),
+        "case": str(consented_case.pk),
         "kind": "escalation",
         "to_organization": str(net.nambu.pk),
         "reason": "학교 내 지원 한계",
@@ -124,7 +117,7 @@ def test_escalation_and_decision_over_the_api(net, case):
         ("guardian", {"guardian_name": "박보호", "relation": "부"}),
     ):
         answer = coordinator.post(
-            f"/api/v1/cases/{case.pk}/consents/",
+            f"/api/v1/cases/{consented_case.pk}/consents/",
             {
                 "subject": subject,
                 "purposes": ["support", "share_with_office"],
@@ -151,14 +144,14 @@ def test_escalation_and_decision_over_the_api(net, case):
     assert accepted.status_code == 200, accepted.json()
     assert accepted.json()["decision_reasons"] == "위기도 높음"
     assert accepted.json()["side"] == "sender"  # the lead office now sees the case
-    case_view = api(net, "casemanager").get(f"/api/v1/cases/{case.pk}/").json()
+    case_view = api(net, "casemanager").get(f"/api/v1/cases/{consented_case.pk}/").json()
     assert case_view["lead"]["id"] == str(net.nambu.pk) and case_view["status"] == "selected"
 
 
-def test_status_codes(net, case):
+def test_status_codes(net, consented_case):
     coordinator = api(net, "coordinator")
     base = {
-        "case": str(case.pk),
+        "case": str(consented_case.pk),
         "kind": "service",
         "to_organization": str(net.other_partner_org.pk),
         "reason": "r",
@@ -171,7 +164,7 @@ def test_status_codes(net, case):
     assert foreign.status_code == 404
     teacher = api(net, "teacher").post("/api/v1/referrals/", base, format="json")
     assert teacher.status_code == 404
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
     path = f"/api/v1/referrals/{referral.pk}"
     assert coordinator.post(f"{path}/cancel/", {}).status_code == 400
     assert coordinator.post(f"{path}/send/").status_code == 409
@@ -184,8 +177,8 @@ def test_status_codes(net, case):
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
 
 
-def test_complete_answers_409_until_the_support_started(net, case):
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+def test_complete_answers_409_until_the_support_started(net, consented_case):
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
     partner, path = api(net, "partner"), f"/api/v1/referrals/{referral.pk}"
     assert partner.post(f"{path}/accept/").json()["status"] == "accepted"
     early = partner.post(f"{path}/complete/", {"outcome": "바로 완료"})
@@ -195,25 +188,27 @@ def test_complete_answers_409_until_the_support_started(net, case):
     assert done.status_code == 200 and done.json()["status"] == "completed"
 
 
-def test_vice_principal_may_not_cancel_over_the_api(net, case):
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+def test_vice_principal_may_not_cancel_over_the_api(net, consented_case):
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
     path = f"/api/v1/referrals/{referral.pk}"
     vice = api(net, "vice")
     assert vice.get(f"{path}/").json()["side"] == "sender"
     assert vice.post(f"{path}/cancel/", {"reason": "x"}).status_code == 403
 
 
-def test_overdue_filter(net, case):
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
-    other = wf.send_referral(service_referral(net, case, reason="두 번째"), by=net["coordinator"])
+def test_overdue_filter(net, consented_case):
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
+    other = wf.send_referral(
+        service_referral(net, consented_case, reason="두 번째"), by=net["coordinator"]
+    )
     Referral.objects.filter(pk=referral.pk).update(respond_by=TODAY() - timedelta(days=3))
     rows = api(net, "partner").get("/api/v1/referrals/?box=inbox&overdue=1").json()["results"]
     assert [r["id"] for r in rows] == [str(referral.pk)] and rows[0]["overdue"] is True
     assert other.pk not in {r["id"] for r in rows}
 
 
-def test_consent_withdrawal_over_the_api(net, case):
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+def test_consent_withdrawal_over_the_api(net, consented_case):
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
     path = f"/api/v1/consents/{net.guardian_consent.pk}/withdraw/"
     assert api(net, "coordinator2").post(path, {"reason": "x"}).status_code == 404
     assert api(net, "coordinator").post(path, {}).status_code == 400
@@ -223,12 +218,12 @@ def test_consent_withdrawal_over_the_api(net, case):
     assert api(net, "coordinator").post(path, {"reason": "again"}).status_code == 409
 
 
-def test_transfer_over_the_api(net, case):
-    referral = wf.send_referral(service_referral(net, case), by=net["coordinator"])
+def test_transfer_over_the_api(net, consented_case):
+    referral = wf.send_referral(service_referral(net, consented_case), by=net["coordinator"])
     coordinator, newcomer = api(net, "coordinator"), api(net, "coordinator2")
     created = coordinator.post(
         "/api/v1/transfers/",
-        {"case": str(case.pk), "to_school": str(net.other_school.pk), "reason": "이사"},
+        {"case": str(consented_case.pk), "to_school": str(net.other_school.pk), "reason": "이사"},
     )
     assert created.status_code == 201, created.json()
     tid = created.json()["id"]
@@ -238,10 +233,10 @@ def test_transfer_over_the_api(net, case):
     assert newcomer.post(f"/api/v1/transfers/{tid}/decline/", {}).status_code == 400
     accepted = newcomer.post(f"/api/v1/transfers/{tid}/accept/")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
-    assert coordinator.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert coordinator.get(f"/api/v1/cases/{consented_case.pk}/").status_code == 404
     assert coordinator.get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
     assert coordinator.get(f"/api/v1/transfers/{tid}/accept/").status_code in (404, 405)
-    assert newcomer.get(f"/api/v1/cases/{case.pk}/").json()["owner"]["id"] == str(
+    assert newcomer.get(f"/api/v1/cases/{consented_case.pk}/").json()["owner"]["id"] == str(
         net.other_school.pk
     )
     assert newcomer.get(f"/api/v1/referrals/{referral.pk}/").json()["side"] == "sender"
@@ -254,7 +249,7 @@ def test_transfer_over_the_api(net, case):
     cancelled = newcomer.post(f"/api/v1/referrals/{referral.pk}/cancel/", {"reason": "다시 연계"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     closed = newcomer.post(
-        f"/api/v1/cases/{case.pk}/transition/",
+        f"/api/v1/cases/{consented_case.pk}/transition/",
         {"to": "closed", "closure_reason": "no_longer_needed", "reason": "새 학교에서 지원"},
     )
     assert closed.status_code == 200, closed.json()
@@ -277,16 +272,16 @@ def test_referral_lists_have_bounded_queries(net, django_assert_max_num_queries,
         assert answer.json()["count"] == size
 
 
-def test_transfer_claim_over_the_api_leaks_nothing(net, case):
-    case.student.neis_id = "N-2026-0007"
-    case.student.save()
+def test_transfer_claim_over_the_api_leaks_nothing(net, consented_case):
+    consented_case.student.neis_id = "N-2026-0007"
+    consented_case.student.save()
     newcomer, old = api(net, "coordinator2"), api(net, "coordinator")
 
     def claim(**named):
         student = {
-            "neis_id": case.student.neis_id,
-            "name": case.student.name,
-            "birth_date": case.student.birth_date.isoformat(),
+            "neis_id": consented_case.student.neis_id,
+            "name": consented_case.student.name,
+            "birth_date": consented_case.student.birth_date.isoformat(),
             **named,
         }
         return newcomer.post(
@@ -299,7 +294,7 @@ def test_transfer_claim_over_the_api_leaks_nothing(net, case):
     other = {k: v for k, v in unmatched.json().items() if k not in ("id", "name", "claimed_at")}
     assert shape == other  # the same answer, case or no case
     assert shape["status"] == "pending" and shape["case"] is None and shape["side"] == "claimant"
-    assert newcomer.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert newcomer.get(f"/api/v1/cases/{consented_case.pk}/").status_code == 404
     assert (
         newcomer.post("/api/v1/transfers/", {"claim": {}, "reason": "r"}, format="json").status_code
         == 400
@@ -317,7 +312,7 @@ def test_transfer_claim_over_the_api_leaks_nothing(net, case):
 
     listed = old.get("/api/v1/transfers/claims/").json()["results"]
     assert [c["id"] for c in listed] == [matched.json()["id"]]
-    assert listed[0]["side"] == "old_school" and listed[0]["case"]["id"] == str(case.pk)
+    assert listed[0]["side"] == "old_school" and listed[0]["case"]["id"] == str(consented_case.pk)
     cid = matched.json()["id"]
     assert newcomer.post(f"/api/v1/transfers/claims/{cid}/confirm/").status_code == 403
     assert (
@@ -330,9 +325,9 @@ def test_transfer_claim_over_the_api_leaks_nothing(net, case):
     confirmed = old.post(f"/api/v1/transfers/claims/{cid}/confirm/")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     mine = {c["id"]: c for c in newcomer.get("/api/v1/transfers/claims/").json()["results"]}
-    assert mine[cid]["status"] == "confirmed" and mine[cid]["case"]["id"] == str(case.pk)
-    assert newcomer.get(f"/api/v1/cases/{case.pk}/").json()["owner"]["id"] == str(
+    assert mine[cid]["status"] == "confirmed" and mine[cid]["case"]["id"] == str(consented_case.pk)
+    assert newcomer.get(f"/api/v1/cases/{consented_case.pk}/").json()["owner"]["id"] == str(
         net.other_school.pk
     )
-    assert old.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert old.get(f"/api/v1/cases/{consented_case.pk}/").status_code == 404
     assert old.get("/api/v1/transfers/claims/").json()["count"] == 0

@@ -19,13 +19,12 @@ from django.db import connection
 from django.utils import timezone
 
 from casework import audit, tasks
-from casework.audit import GENESIS, _content_digest, record_access, verify_chain
+from casework.audit import GENESIS, content_digest, record_access, verify_chain
 from casework.models import AccessChainHead, AccessEvent
-from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -35,29 +34,13 @@ def store(settings, tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def case(world):
-    return CaseFactory(owner=world.school, lead=world.school)
-
-
-@pytest.fixture
-def events(world, case):
-    return [
-        record_access(world["coordinator"], "view", "case", [case], case=case),
-        record_access(world["coordinator"], "list", "case", [case, case.student]),
-        record_access(world["principal"], "view", "student", [case.student], student=case.student),
-    ]
-
-
 def _tamper(sql, params=()):
     """Bypass the append-only trigger the way only a database superuser could."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE casework_accessevent DISABLE TRIGGER USER")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE casework_accessevent DISABLE TRIGGER USER")
         cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE casework_accessevent ENABLE TRIGGER USER")
+        cursor.execute("ALTER TABLE casework_accessevent ENABLE TRIGGER USER")
 
 
 def _forge(world, case, partition=None, *, digest=None, head=True) -> AccessEvent:
@@ -75,7 +58,7 @@ def _forge(world, case, partition=None, *, digest=None, head=True) -> AccessEven
         case=case,
         prev_hash=current.last_hash if current else GENESIS,
     )
-    plain = sha256((event.prev_hash + _content_digest(event)).encode()).hexdigest()
+    plain = sha256((event.prev_hash + content_digest(event)).encode()).hexdigest()
     event.hash = digest(event) if digest else plain
     event.save(force_insert=True)
     if head:
@@ -97,8 +80,8 @@ def _verify_fails() -> str:
     return str(failure.value)
 
 
-def test_a_forged_row_with_a_plain_hash_is_detected(world, case, events, store, capsys):
-    forged = _forge(world, case)
+def test_a_forged_row_with_a_plain_hash_is_detected(world, ungranted_case, events, store, capsys):
+    forged = _forge(world, ungranted_case)
     checked, problems = verify_chain()
     assert checked == 4
     assert [(p.event_id, p.problem) for p in problems] == [(forged.id, "content altered")]
@@ -106,10 +89,12 @@ def test_a_forged_row_with_a_plain_hash_is_detected(world, case, events, store, 
     assert f"event {forged.id}: content altered" in capsys.readouterr().err
 
 
-def test_a_row_chained_with_another_key_is_detected(world, case, events, settings):
+def test_a_row_chained_with_another_key_is_detected(world, ungranted_case, events, settings):
     key = settings.ACCESS_LOG_KEY
     settings.ACCESS_LOG_KEY = "a-key-the-deployment-does-not-hold-0123456789"
-    forged = record_access(world["coordinator"], "view", "case", [case], case=case)
+    forged = record_access(
+        world["coordinator"], "view", "case", [ungranted_case], case=ungranted_case
+    )
     settings.ACCESS_LOG_KEY = key
     assert [(p.event_id, p.problem) for p in verify_chain()[1]] == [(forged.id, "content altered")]
 
@@ -122,7 +107,7 @@ def test_the_link_is_keyed(events, settings):
     key = settings.ACCESS_LOG_KEY.encode()
     for event in events:
         stored = AccessEvent.objects.get(pk=event.pk)
-        content = json.dumps(audit._content(stored), sort_keys=True).encode()
+        content = json.dumps(audit.content(stored), sort_keys=True).encode()
         mac = hmac.new(key, content, "sha256").hexdigest()
         assert stored.hash == sha256((stored.prev_hash + mac).encode()).hexdigest()
 
@@ -138,13 +123,14 @@ def test_a_cut_tail_with_a_rewritten_head_is_detected_against_the_anchors(events
     assert f"{partition}: rows missing" in capsys.readouterr().err
 
 
-def test_a_rewritten_tail_is_detected_against_the_anchors(world, case, events, store):
+def test_a_rewritten_tail_is_detected_against_the_anchors(world, ungranted_case, events, store):
     call_command("anchor_access_log")
     _tamper("DELETE FROM casework_accessevent WHERE id = %s", [events[2].id])
     AccessChainHead.objects.filter(partition=events[0].partition).update(
         last_hash=events[1].hash, count=2
     )
-    record_access(world["coordinator"], "view", "case", [case], case=case)  # back to 3 rows
+    # Back to 3 rows.
+    record_access(world["coordinator"], "view", "case", [ungranted_case], case=ungranted_case)
     assert _problems() == ["rows rewritten: row 3 is not the one the anchor of this month counted"]
 
 
@@ -157,27 +143,27 @@ def test_truncating_both_tables_is_detected(events, store):
     _verify_fails()
 
 
-def test_a_month_without_a_head_is_checked(world, case, events):
+def test_a_month_without_a_head_is_checked(world, ungranted_case, events):
     AccessChainHead.objects.all().delete()
     assert _problems() == ["rows without a chain head"]
     # An older month that never had a head: its rows are walked all the same.
-    forged = _forge(world, case, "2025-01", head=False)
+    forged = _forge(world, ungranted_case, "2025-01", head=False)
     problems = [(p.partition, p.event_id, p.problem) for p in verify_chain()[1]]
     assert ("2025-01", forged.id, "rows hashed without ACCESS_LOG_KEY and not anchored") in problems
     assert ("2025-01", None, "rows without a chain head") in problems
 
 
-def test_the_command_exits_non_zero(world, case, events, store, capsys):
+def test_the_command_exits_non_zero(world, ungranted_case, events, store, capsys):
     call_command("verify_access_log")
     assert "access log chain intact: 3 rows" in capsys.readouterr().out
-    _forge(world, case)
+    _forge(world, ungranted_case)
     with pytest.raises(CommandError) as failure:
         call_command("verify_access_log")
     # manage.py exits with the error's return code (BaseCommand.run_from_argv).
     assert failure.value.returncode == 1
 
 
-def test_anchoring_appends_and_skips_unchanged_months(world, case, events, store):
+def test_anchoring_appends_and_skips_unchanged_months(world, ungranted_case, events, store):
     call_command("anchor_access_log")
     first = store.read_text()
     (line,) = first.splitlines()
@@ -186,7 +172,7 @@ def test_anchoring_appends_and_skips_unchanged_months(world, case, events, store
     assert (anchor["count"], anchor["digest"]) == (3, events[2].hash)
     call_command("anchor_access_log")  # the same day, nothing new: nothing written
     assert store.read_text() == first
-    record_access(world["coordinator"], "view", "case", [case], case=case)
+    record_access(world["coordinator"], "view", "case", [ungranted_case], case=ungranted_case)
     call_command("anchor_access_log")
     text = store.read_text()
     assert text.startswith(first)  # appended, never rewritten
@@ -197,30 +183,30 @@ def test_anchoring_appends_and_skips_unchanged_months(world, case, events, store
     assert verify_chain() == (4, [])
 
 
-def test_anchoring_refuses_a_broken_month(world, case, events, store):
-    _forge(world, case)
+def test_anchoring_refuses_a_broken_month(world, ungranted_case, events, store):
+    _forge(world, ungranted_case)
     with pytest.raises(CommandError, match="not anchored"):
         call_command("anchor_access_log")
     assert not store.exists() or store.read_text() == ""
 
 
-def test_months_hashed_before_the_key_are_sealed_once(world, case, store):
-    old = [_forge(world, case, "2025-03"), _forge(world, case, "2025-03")]
+def test_months_hashed_before_the_key_are_sealed_once(world, ungranted_case, store):
+    old = [_forge(world, ungranted_case, "2025-03"), _forge(world, ungranted_case, "2025-03")]
     assert _problems() == ["rows hashed without ACCESS_LOG_KEY and not anchored"]
     with pytest.raises(CommandError):
         call_command("anchor_access_log")
     call_command("anchor_access_log", "--seal-legacy")
     assert verify_chain() == (2, [])
     # After the seal, a row appended the old way is no longer vouched for.
-    late = _forge(world, case, "2025-03")
+    late = _forge(world, ungranted_case, "2025-03")
     assert [(p.event_id, p.problem) for p in verify_chain()[1]] == [
         (late.id, "rows hashed without ACCESS_LOG_KEY and not anchored")
     ]
     assert old[1].hash != late.hash
 
 
-def test_an_expired_month_is_recorded_before_it_goes(world, case, store):
-    _forge(world, case, "2023-01")
+def test_an_expired_month_is_recorded_before_it_goes(world, ungranted_case, store):
+    _forge(world, ungranted_case, "2023-01")
     call_command("anchor_access_log", "--seal-legacy")
     with pytest.raises(CommandError, match="kept"):
         call_command("anchor_access_log", "--expire", timezone.localtime().strftime("%Y-%m"))

@@ -14,11 +14,11 @@ from casework import imports
 from casework.models import Job
 from casework.tasks import fail_stale_jobs, import_roster
 from casework.workflows.jobs import fail_stale_jobs as sweep
-from tests.casework.test_roster_import import HEADER, csv_bytes, xlsx_bytes
+from tests.builders import ROSTER_HEADER, csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
-TITLES = HEADER.split(",")
+TITLES = ROSTER_HEADER.split(",")
 ROW = ["4", "2", "1", "김하늘", "2016-03-05", "여", "N001", "김보호", "모", "010-1111-2222", ""]
 TOO_BIG = "파일이 너무 큽니다"
 # Refusing must not take the time parsing would: well under a second on any machine.
@@ -150,7 +150,7 @@ def test_a_nul_in_a_csv_cell_is_a_row_error(run_import):
 def test_an_overlong_cell_is_a_row_error(run_import):
     limit = settings.ROSTER_IMPORT_MAX_CELL_CHARS
     rows = [",".join([*ROW, "가" * (limit + 1)])]
-    job, _ = run_import(csv_bytes(rows, header=HEADER + ",비고"), name="roster.csv")
+    job, _ = run_import(csv_bytes(rows, header=ROSTER_HEADER + ",비고"), name="roster.csv")
     assert job.status == Job.Status.FAILED
     assert [(e["row"], e["field"]) for e in job.errors] == [(2, "비고")]
     assert f"{limit:,}" in job.errors[0]["message"]

@@ -1,6 +1,5 @@
 """Roster imports: encodings and formats, row errors, all-or-nothing, re-imports, history."""
 
-import io
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -9,8 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import Workbook
-from rest_framework.test import APIClient
 
 from casework import imports
 from casework.models import Guardian, Job, Student
@@ -18,29 +15,10 @@ from casework.tasks import import_roster
 from casework.workflows.roster import start_roster_import
 from partners.models import Membership
 from tests import factories
+from tests.builders import ROSTER_HEADER, ROSTER_ROWS, csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
-HEADER = "학년,반,번호,성명,생년월일,성별,학생개인번호,보호자명,보호자관계,보호자연락처,거주 자치구"
-ROWS = [
-    "4,2,1,김하늘,2016-03-05,여,N001,김보호,모,010-1111-2222,금천구",
-    "4,2,2,이바다,2016.07.21,남,N002,이보호,부,010-3333-4444,11545",
-    "5,1,3,박산,20150102,남자,,박보호,조모,,",
-]
 RRN_MESSAGE = "주민등록번호"
-
-
-def csv_bytes(rows=ROWS, encoding="utf-8", header=HEADER):
-    return ("\n".join([header, *rows]) + "\n").encode(encoding)
-
-
-def xlsx_bytes(*rows):
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -108,7 +86,7 @@ def test_xlsx_with_excel_dates_numbers_and_a_title_line(world, upload):
     data = xlsx_bytes(
         ["2026학년도 학생 명부"],
         [],
-        HEADER.split(","),
+        ROSTER_HEADER.split(","),
         [4, 2, 1, "최별", datetime(2016, 4, 1), "여", "X1", "최보호", "모", 1055556666, 11545],
         [4, 2, 2.0, "한결", "2016.05.06", "M", 12345.0, "", "", "", ""],
         [4, 2, 3, "오름", 20160707, "남", "", "", "", "", ""],
@@ -126,7 +104,7 @@ def test_xlsx_with_excel_dates_numbers_and_a_title_line(world, upload):
 def test_xlsx_errors_carry_the_spreadsheet_row_numbers(upload):
     data = xlsx_bytes(
         ["2026학년도 학생 명부"],
-        HEADER.split(","),
+        ROSTER_HEADER.split(","),
         [4, 2, 1, "최별", "2016-04-01", "여", "", "", "", "", ""],
         [],
         [4, 2, 2, "한결", "어제", "남", "", "", "", "", ""],
@@ -169,7 +147,7 @@ def test_missing_required_columns_is_one_file_level_error(upload):
 
 def test_broken_rows_are_reported_precisely_and_nothing_is_written(upload):
     rows = [
-        ROWS[0],
+        ROSTER_ROWS[0],
         "13,2,2,이바다,2016-07-21,남,N002,,,,",
         "4,2,3,,2016-07-21,여,N003,,,,",
         "4,2,4,정강,2016/13/40,남,N004,,,,",
@@ -213,7 +191,7 @@ def test_odd_digits_are_row_errors_not_a_crash(upload):
 
 
 def test_duplicate_rows_name_both_rows(upload):
-    job = upload(csv_bytes([ROWS[0], ROWS[1], ROWS[0]]))
+    job = upload(csv_bytes([ROSTER_ROWS[0], ROSTER_ROWS[1], ROSTER_ROWS[0]]))
     assert job.status == "failed"
     assert errors_of(job) == {
         (4, "학생개인번호", "같은 파일에 같은 학생이 두 번 있습니다 (2행과 같음).")
@@ -249,7 +227,7 @@ def test_reimport_of_the_same_file_changes_nothing(upload):
 
 def test_reimport_updates_instead_of_duplicating(world, upload):
     upload(csv_bytes())
-    moved = [ROWS[0].replace("4,2,1", "4,3,1"), *ROWS[1:]]
+    moved = [ROSTER_ROWS[0].replace("4,2,1", "4,3,1"), *ROSTER_ROWS[1:]]
     job = upload(csv_bytes(moved))
     assert job.result == {"created": 0, "updated": 1, "unchanged": 2}
     assert Student.objects.count() == 3
@@ -372,7 +350,9 @@ def test_dry_run_previews_and_writes_nothing(upload):
 def test_dry_run_preview_is_limited_and_says_what_would_change(upload):
     upload(csv_bytes())
     rows = [f"1,1,{i % 99 + 1},학생{i},2019-01-01,여,D{i},,,," for i in range(30)]
-    job = upload(csv_bytes([ROWS[0].replace("4,2,1", "4,3,1"), ROWS[1], *rows]), dry_run=True)
+    job = upload(
+        csv_bytes([ROSTER_ROWS[0].replace("4,2,1", "4,3,1"), ROSTER_ROWS[1], *rows]), dry_run=True
+    )
     assert len(job.result["preview"]) == 20
     assert [p["action"] for p in job.result["preview"][:3]] == ["update", "unchanged", "create"]
     assert (job.result["created"], job.result["updated"], job.result["unchanged"]) == (30, 1, 1)
@@ -412,7 +392,7 @@ def test_a_failure_while_writing_rolls_back_and_drops_the_file(upload, monkeypat
         real_write(plan, by=by)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "write_plan", write_then_fail)
+    monkeypatch.setattr(imports.write, "write_plan", write_then_fail)
     job = upload(csv_bytes())
     assert job.status == "failed" and job.payload is None
     assert "아무것도 저장하지 않았습니다" in job.errors[0]["message"]
@@ -502,7 +482,9 @@ def test_the_client_path_is_dropped_from_the_file_name(upload):
     "title", ["주민등록번호", "주민번호", "학생 주민등록번호", "외국인등록번호"]
 )
 def test_a_resident_registration_number_column_is_refused(upload, title):
-    job = upload(csv_bytes(["4,2,1,김하늘,2016-03-05,여,N001,,,,,"], header=f"{HEADER},{title}"))
+    job = upload(
+        csv_bytes(["4,2,1,김하늘,2016-03-05,여,N001,,,,,"], header=f"{ROSTER_HEADER},{title}")
+    )
     assert job.status == "failed" and job.payload is None
     [error] = job.errors
     assert error["row"] == 1 and error["field"] == title and RRN_MESSAGE in error["message"]
@@ -511,7 +493,7 @@ def test_a_resident_registration_number_column_is_refused(upload, title):
 
 @pytest.mark.parametrize("value", ["160305-4123456", "1603054123456"])
 def test_a_resident_registration_number_anywhere_is_refused_and_not_echoed(upload, value):
-    rows = [ROWS[0], f"4,2,2,이바다,2016-07-21,남,N002,,,{value},"]
+    rows = [ROSTER_ROWS[0], f"4,2,2,이바다,2016-07-21,남,N002,,,{value},"]
     job = upload(csv_bytes(rows))
     assert job.status == "failed"
     [error] = job.errors
@@ -522,7 +504,7 @@ def test_a_resident_registration_number_anywhere_is_refused_and_not_echoed(uploa
 
 def test_a_rrn_in_an_xlsx_number_cell_is_refused(upload):
     data = xlsx_bytes(
-        [*HEADER.split(","), "비고"],
+        [*ROSTER_HEADER.split(","), "비고"],
         [4, 2, 1, "김하늘", "2016-03-05", "여", "", "", "", "", "", 1603054123456],
     )
     job = upload(data, name="r.xlsx")
@@ -568,9 +550,6 @@ def roster_rows(n, class_shift=0, borough="금천구"):
     ]
 
 
-# SQLite caps the parameters of one statement, so Django splits bulk inserts there by row count;
-# the constant bound is a PostgreSQL property.
-@pytest.mark.postgres
 def test_large_import_uses_bounded_queries(world, upload, django_assert_max_num_queries):
     with django_assert_max_num_queries(60):
         small = upload(csv_bytes(roster_rows(100)))
@@ -595,7 +574,7 @@ def test_parse_alone_reports_rows_without_touching_students(world):
 
 
 def test_new_ids_are_random_version_4_uuids():
-    ids = imports._new_ids(1000)
+    ids = imports.new_ids(1000)
     assert len(set(ids)) == 1000
     for value in ids:
         parsed = uuid.UUID(value)
@@ -607,24 +586,3 @@ def test_too_many_errors_are_capped():
     capped = imports.capped(errors)
     assert len(capped) == imports.MAX_ERRORS + 1
     assert capped[-1]["row"] == imports.MAX_ERRORS + 2 and "1098" in capped[-1]["message"]
-
-
-# --- API -----------------------------------------------------------------------------------
-
-
-def test_api_upload_and_job(world, django_capture_on_commit_callbacks):
-    client = APIClient()
-    client.force_authenticate(world["coordinator"])
-    upload = io.BytesIO(csv_bytes())
-    upload.name = "roster.csv"
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/api/v1/students/import/?dry_run=1", {"file": upload}, format="multipart"
-        )
-    assert response.status_code == 202
-    job = client.get(f"/api/v1/jobs/{response.json()['job']}/").json()
-    assert job["status"] == "succeeded" and job["progress"] == 100 and job["errors"] == []
-    other = APIClient()
-    other.force_authenticate(world["coordinator2"])
-    assert other.get(f"/api/v1/jobs/{response.json()['job']}/").status_code == 404
-    assert Job.objects.get().payload is None

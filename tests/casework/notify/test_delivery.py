@@ -4,7 +4,6 @@ retried with backoff, swept when the broker was down, and never breaks the reque
 import smtplib
 import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
@@ -14,14 +13,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from casework import delivery, tasks
+from casework import tasks
 from casework.models import Notification
-from casework.notify import notify
+from casework.notify import delivery, notify
 from config.celery import app as celery_app
 from tests import factories
+from tests.builders import DEAD_BROKER, broker
 
 S = Notification.EmailStatus
-DEAD_BROKER = "redis://127.0.0.1:6390/15"  # nothing listens here
 
 
 def _notify(*users, **kwargs):
@@ -37,26 +36,6 @@ def _ids(rows):
 
 def _refresh(rows):
     return [Notification.objects.get(pk=row.pk) for row in rows]
-
-
-@contextmanager
-def broker(url: str):
-    """Point this process's Celery app at a real broker (not eager), with fresh connection
-    pools, and put everything back afterwards."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
-
-    def reset_pools():  # kombu keeps one pool per broker URL; the app forgets its choice
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    conf.broker_url, conf.task_always_eager = url, False
-    reset_pools()
-    try:
-        yield
-    finally:
-        conf.broker_url, conf.task_always_eager = saved
-        reset_pools()
 
 
 @pytest.fixture
@@ -193,7 +172,6 @@ def test_unknown_and_malformed_ids_are_ignored(people, mailoutbox):
     assert len(mailoutbox) == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_deliveries_at_once_send_one_email(mailoutbox):
     """While one delivery holds the row (sending), a second one skips it instead of waiting and

@@ -10,19 +10,14 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from casework import delivery, tasks
+from casework import tasks
 from casework.models import Concern, Notification
 from casework.models.notifications import MESSAGES
-from casework.notify import notify
+from casework.notify import delivery, notify
 from casework.workflows import intake, lifecycle
 from tests.factories import StudentFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]
 
 
 @pytest.fixture

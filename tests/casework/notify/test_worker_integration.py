@@ -24,19 +24,17 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from casework import delivery, tasks
+from casework import tasks
 from casework.models import Notification
-from casework.notify import notify
+from casework.notify import delivery, notify
 from tests import factories
-from tests.casework.test_delivery import DEAD_BROKER, broker
+from tests.builders import DEAD_BROKER, broker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = settings.TEST_REDIS_URL
 QUEUE = "celery"  # the default queue's list in Redis
 S = Notification.EmailStatus
 NUMBER = {"number": "2026-S0001-0001"}
-
-pytestmark = pytest.mark.postgres
 
 
 def _redis_client(url: str):
@@ -138,7 +136,8 @@ def _database_url() -> str:
     auth = quote(db["USER"] or "", safe="")
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a socket directory is a path
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Worker:

@@ -7,21 +7,10 @@ from django.urls import reverse
 
 from casework.models import AccessEvent, Case, Concern, Job, Notification, SupportPlan
 from casework.workflows import intake, records, team
-from tests.casework.test_workflows import approved_plan, consent_both, select
+from tests.builders import approved_plan, as_user, consent_both, select_case
 from tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(client, world, username):
-    client.force_login(world[username])
-    return client
-
-
-@pytest.fixture
-def case(world):
-    student = StudentFactory(school=world.school, name="정다온")
-    return intake.open_case(by=world["coordinator"], student=student, difficulties=["economic"])
 
 
 def test_teacher_raises_a_concern_in_three_requests(client, world):
@@ -57,41 +46,43 @@ def test_coordinator_triages_and_lands_on_the_case(client, world):
     assert Concern.objects.get(pk=concern.pk).case == case
 
 
-def test_case_page_hides_restricted_notes_from_the_principal(client, world, case):
-    team.add_team_member(case, by=world["coordinator"], user=world["counselor"], role="counsellor")
+def test_case_page_hides_restricted_notes_from_the_principal(client, world, opened_case):
+    team.add_team_member(
+        opened_case, by=world["coordinator"], user=world["counselor"], role="counsellor"
+    )
     records.add_note(
-        case,
+        opened_case,
         by=world["counselor"],
         kind="counselling",
         body="비공개 상담 내용",
         confidentiality="restricted",
     )
-    records.add_note(case, by=world["coordinator"], kind="call", body="보호자 통화")
-    url = reverse("casework:case_detail", args=[case.pk])
+    records.add_note(opened_case, by=world["coordinator"], kind="call", body="보호자 통화")
+    url = reverse("casework:case_detail", args=[opened_case.pk])
     coordinator_page = as_user(client, world, "coordinator").get(url).content.decode()
     assert "비공개 상담 내용" in coordinator_page and "보호자 통화" in coordinator_page
     principal_page = as_user(client, world, "principal").get(url).content.decode()
     assert "비공개 상담 내용" not in principal_page and "보호자 통화" in principal_page
 
 
-def test_guard_and_stale_version_are_explained_in_korean(client, world, case):
+def test_guard_and_stale_version_are_explained_in_korean(client, world, opened_case):
     as_user(client, world, "coordinator")
-    action = reverse("casework:case_action", args=[case.pk, "transition"])
-    client.post(action, {"to": "reviewing", "version": case.version})
-    page = client.post(action, {"to": "selected", "version": case.version + 1}, follow=True)
+    action = reverse("casework:case_action", args=[opened_case.pk, "transition"])
+    client.post(action, {"to": "reviewing", "version": opened_case.version})
+    page = client.post(action, {"to": "selected", "version": opened_case.version + 1}, follow=True)
     assert "선정 결정" in page.content.decode()
     stale = client.post(
         action, {"to": "closed", "version": 1, "closure_reason": "other"}, follow=True
     )
     assert "다른 사용자가 먼저 수정했습니다" in stale.content.decode()
-    case.refresh_from_db()
-    assert case.status == "reviewing"
+    opened_case.refresh_from_db()
+    assert opened_case.status == "reviewing"
 
 
-def test_case_actions_record_consents_plans_and_notes(client, world, case):
-    case = select(world, case)
+def test_case_actions_record_consents_plans_and_notes(client, world, opened_case):
+    opened_case = select_case(world, opened_case)
     as_user(client, world, "coordinator")
-    url = lambda action: reverse("casework:case_action", args=[case.pk, action])  # noqa: E731
+    url = lambda action: reverse("casework:case_action", args=[opened_case.pk, action])  # noqa: E731
     client.post(
         url("consent"),
         {
@@ -116,23 +107,23 @@ def test_case_actions_record_consents_plans_and_notes(client, world, case):
         url("plan"),
         {"goals": "주 1회 상담\n학습 보충", "starts_on": "2026-11-01", "review_on": "2026-12-01"},
     )
-    plan = SupportPlan.objects.get(case=case)
+    plan = SupportPlan.objects.get(case=opened_case)
     assert plan.goals == ["주 1회 상담", "학습 보충"]
     client.post(url("plan_submit"), {"plan": plan.pk, "version": plan.version})
     client.post(
         url("note"), {"kind": "observation", "confidentiality": "team", "body": "수업 참여 늘어남"}
     )
-    assert case.consents.count() == 2 and case.notes.count() == 1
+    assert opened_case.consents.count() == 2 and opened_case.notes.count() == 1
     assert SupportPlan.objects.get(pk=plan.pk).status == "submitted"
 
 
-def test_one_access_event_per_page_view(client, world, case):
+def test_one_access_event_per_page_view(client, world, opened_case):
     as_user(client, world, "coordinator")
     for name, args in [
-        ("casework:case_detail", [case.pk]),
+        ("casework:case_detail", [opened_case.pk]),
         ("casework:case_list", []),
         ("casework:queue", []),
-        ("casework:student_detail", [case.student_id]),
+        ("casework:student_detail", [opened_case.student_id]),
         ("casework:student_list", []),
         ("casework:concern_list", []),
     ]:
@@ -141,7 +132,7 @@ def test_one_access_event_per_page_view(client, world, case):
         assert AccessEvent.objects.count() == before + 1, name
 
 
-def test_queue_shows_the_days_work(client, world, case):
+def test_queue_shows_the_days_work(client, world, opened_case):
     intake.raise_concern(
         by=world["teacher"],
         student=StudentFactory(school=world.school, name="새요청"),
@@ -159,7 +150,7 @@ def test_page_queries_do_not_grow(client, world, django_assert_max_num_queries):
         for _ in range(n):
             student = StudentFactory(school=world.school)
             intake.raise_concern(by=world["teacher"], student=student, difficulties=["health"])
-            case = select(
+            case = select_case(
                 world, intake.open_case(by=world["coordinator"], student=student, difficulties=[])
             )
             consent_both(world, case)
@@ -191,19 +182,19 @@ def test_roster_import_page_runs_the_job(client, world, django_capture_on_commit
     assert "새 학생 1명" in page
 
 
-def test_principal_approves_and_returns_plans(client, world, case):
+def test_principal_approves_and_returns_plans(client, world, opened_case):
     from django.utils import timezone
 
     from casework.workflows import planning
 
-    case = select(world, case)
+    opened_case = select_case(world, opened_case)
     today = timezone.localdate()
     plan = planning.create_plan(
-        case, by=world["coordinator"], goals=["g"], starts_on=today, review_on=today
+        opened_case, by=world["coordinator"], goals=["g"], starts_on=today, review_on=today
     )
     planning.submit_plan(plan, by=world["coordinator"])
     as_user(client, world, "principal")
-    assert case.number in client.get(reverse("casework:approvals")).content.decode()
+    assert opened_case.number in client.get(reverse("casework:approvals")).content.decode()
     missing = client.post(
         reverse("casework:plan_decide", args=[plan.pk, "return"]), {}, follow=True
     )
@@ -217,7 +208,7 @@ def test_principal_approves_and_returns_plans(client, world, case):
     ).exists()
 
 
-def test_overview_for_heads_only(client, world, case):
+def test_overview_for_heads_only(client, world, opened_case):
     assert (
         as_user(client, world, "principal").get(reverse("casework:school_overview")).status_code
         == 200
@@ -253,9 +244,9 @@ def test_mark_all_read_keeps_history(client, world):
     assert changes.count() == 2 and {h.history_user for h in changes} == {world["teacher"]}
 
 
-def test_case_page_forms_speak_the_pages_language(client, world, case):
+def test_case_page_forms_speak_the_pages_language(client, world, opened_case):
     as_user(client, world, "coordinator")
-    url = reverse("casework:case_detail", args=[case.pk])
+    url = reverse("casework:case_detail", args=[opened_case.pk])
     korean = client.get(url).content.decode()
     assert "수업 중 집중을 유지하기 어렵다" in korean and "거의 항상" in korean
     assert "동의 주체" in korean and "공개 범위" in korean

@@ -10,13 +10,7 @@ from django.utils import timezone
 from casework.models import Referral
 from casework.workflows import intake
 from casework.workflows import referrals as wf
-from tests.casework.test_referrals import (
-    NON_SENSITIVE,
-    consent,
-    escalation,
-    office_consents,
-    service_referral,
-)
+from tests.builders import NON_SENSITIVE, consent, escalation, office_consents, service_referral
 from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db

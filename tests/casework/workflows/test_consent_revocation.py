@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from casework import access, delivery, tasks
+from casework import access, tasks
 from casework.models import (
     Case,
     CaseMember,
@@ -19,33 +19,15 @@ from casework.models import (
     Notification,
     Referral,
 )
-from casework.workflows import intake, records, team
+from casework.notify import delivery
+from casework.workflows import consents, records, sharing, team
 from casework.workflows import referrals as wf
 from casework.workflows.errors import GuardFailed
-from tests.factories import AgreementFactory, ServiceFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 ALL_PURPOSES = ("support", "share_with_office", "share_with_partners")
-FIELDS = ["student_name", "grade", "reason"]
-
-
-@pytest.fixture
-def net(world):
-    world.agreement = AgreementFactory(
-        office=world.province, partner=world.partner_org, allowed_fields=FIELDS
-    )
-    world.service = ServiceFactory(organization=world.partner_org, name="청소년 상담")
-    return world
-
-
-@pytest.fixture
-def case(net):
-    student = StudentFactory(school=net.school, name="김하늘", home_borough=net.borough)
-    student.guardians.create(name="김보호", relation="모", phone="010-1234-5678")
-    return intake.open_case(
-        by=net["coordinator"], student=student, difficulties=["psychological"], summary="s"
-    )
+FIELDS = ["student_name", "grade", "reason"]  # what the service referrals here share
 
 
 def consent(world, case, subject, **extra):
@@ -140,12 +122,12 @@ def test_withdrawal_ends_the_lead_office_of_an_accepted_escalation(net, case):
     referral = accepted_escalation(net, case)
     assert sees_case(net, "casemanager", case) and sees_case(net, "centrehead", case)
 
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
 
     referral.refresh_from_db()
     assert referral.status == "cancelled" and referral.packet is None
     assert_school_leads_again(net, case)
-    assert wf.sending_organization(net["casemanager"], case) is None
+    assert sharing.sending_organization(net["casemanager"], case) is None
     history = Case.history.filter(id=case.pk).order_by("-history_date").first()
     assert "동의 철회" in history.history_change_reason
     assert history.history_user == net["coordinator"]
@@ -161,7 +143,7 @@ def test_withdrawal_ends_the_lead_after_the_escalation_completed(net, case):
     wf.start_referral(referral, by=net["casemanager"])
     wf.complete_referral(referral, by=net["casemanager"], outcome="통합 지원 계획 수립")
 
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
 
     referral.refresh_from_db()
     assert referral.status == "completed"  # a closed referral stays as it ended
@@ -172,7 +154,7 @@ def test_another_valid_consent_keeps_the_office_lead(net, case):
     guardian = both_consents(net, case)
     accepted_escalation(net, case)
     consent(net, case, "guardian")
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
     case.refresh_from_db()
     assert case.lead == net.nambu and sees_case(net, "casemanager", case)
     assert not Notification.objects.filter(kind="lead_office_revoked").exists()
@@ -181,7 +163,7 @@ def test_another_valid_consent_keeps_the_office_lead(net, case):
 def test_escalation_without_consent_basis_keeps_the_lead_on_withdrawal(net, case):
     guardian = both_consents(net, case)
     accepted_escalation(net, case, legal_basis="child_protection", justification="학대 의심 신고")
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
     case.refresh_from_db()
     assert case.lead == net.nambu and sees_case(net, "casemanager", case)
     assert not Notification.objects.filter(kind="lead_office_revoked").exists()
@@ -243,11 +225,11 @@ def test_daily_job_cancels_what_relied_on_an_expired_consent(net, case):
     assert access.visible_referrals(net["partner"]).filter(pk=referral.pk).exists()
 
     # Valid through its last day: nothing happens yet.
-    assert wf.lapse_expired_consents(TODAY()) == 0
+    assert consents.lapse_expired_consents(TODAY()) == 0
     referral.refresh_from_db()
     assert referral.status == "accepted"
 
-    assert wf.lapse_expired_consents(TODAY() + timedelta(days=1)) == 1
+    assert consents.lapse_expired_consents(TODAY() + timedelta(days=1)) == 1
     for row in (escalation, referral):
         row.refresh_from_db()
         assert row.status == "cancelled" and "동의 만료" in row.cancel_reason
@@ -272,8 +254,8 @@ def test_daily_job_cancels_what_relied_on_an_expired_consent(net, case):
     # Idempotent: a second run (or a retry) changes and tells nothing more.
     notes = Notification.objects.count()
     rows = Referral.history.count() + Case.history.count() + CaseParticipant.history.count()
-    assert wf.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
-    assert wf.lapse_expired_consents(TODAY() + timedelta(days=2)) == 0
+    assert consents.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
+    assert consents.lapse_expired_consents(TODAY() + timedelta(days=2)) == 0
     assert Notification.objects.count() == notes
     assert rows == (
         Referral.history.count() + Case.history.count() + CaseParticipant.history.count()
@@ -283,29 +265,28 @@ def test_daily_job_cancels_what_relied_on_an_expired_consent(net, case):
 def test_daily_job_after_a_withdrawal_does_nothing_more(net, case):
     guardian = both_consents(net, case, expires_on=TODAY())
     accepted_escalation(net, case)
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
     notes = Notification.objects.count()
-    assert wf.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
+    assert consents.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
     assert Notification.objects.count() == notes
 
 
 def test_daily_job_leaves_an_escalation_on_another_basis(net, case):
     both_consents(net, case, expires_on=TODAY())
     accepted_escalation(net, case, legal_basis="emergency", justification="자해 위험")
-    assert wf.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
+    assert consents.lapse_expired_consents(TODAY() + timedelta(days=1)) == 0
     case.refresh_from_db()
     assert case.lead == net.nambu and sees_case(net, "casemanager", case)
 
 
 def test_the_beat_task_calls_the_workflow(settings):
-    with mock.patch("casework.workflows.referrals.lapse_expired_consents", return_value=4) as job:
+    with mock.patch("casework.workflows.consents.lapse_expired_consents", return_value=4) as job:
         assert tasks.lapse_expired_consents.apply().get() == 4
     job.assert_called_once_with()
     entries = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "casework.tasks.lapse_expired_consents" in entries
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_daily_job_racing_a_withdrawal_changes_nothing_twice(net, case):
     """The job starts while a withdrawal holds the consent, the referrals and the case; it waits
@@ -318,7 +299,7 @@ def test_the_daily_job_racing_a_withdrawal_changes_nothing_twice(net, case):
     def revoke_while_the_job_runs(*args, **kwargs):
         def run():
             try:
-                job["changed"] = wf.lapse_expired_consents(TODAY() + timedelta(days=1))
+                job["changed"] = consents.lapse_expired_consents(TODAY() + timedelta(days=1))
             finally:
                 connection.close()
 
@@ -331,7 +312,7 @@ def test_the_daily_job_racing_a_withdrawal_changes_nothing_twice(net, case):
         mock.patch.object(delivery, "schedule"),
         mock.patch.object(access, "revoke_case_from_lead_office", revoke_while_the_job_runs),
     ):
-        records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+        consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
         job["thread"].join(timeout=30)
     assert job["changed"] == 0
     assert_school_leads_again(net, case)

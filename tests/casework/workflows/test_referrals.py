@@ -1,6 +1,7 @@
-"""Referrals, consent withdrawal and transfers (DESIGN.md §4): every transition and guard."""
+"""Referrals and escalations (DESIGN.md §4): drafting, sending and receiving, every transition
+and guard, and what a consent withdrawal cancels."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,114 +9,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casework import access, deadlines
-from casework.models import (
-    Case,
-    CaseStatus,
-    Decision,
-    DestructionRecord,
-    Notification,
-    Referral,
-    ReferralMessage,
-    Transfer,
-)
-from casework.workflows import intake, lifecycle, records, transfers
+from casework.models import CaseStatus, Decision, Notification, ReferralMessage
+from casework.workflows import consents, lifecycle, sharing
 from casework.workflows import referrals as wf
 from casework.workflows.errors import GuardFailed, StaleVersion
-from tests.factories import (
-    AgreementFactory,
-    MembershipFactory,
-    ReferralFactory,
-    ServiceFactory,
-    StudentFactory,
-)
+from tests.builders import NON_SENSITIVE, consent, escalation, office_consents, service_referral
+from tests.factories import MembershipFactory, ReferralFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
-NON_SENSITIVE = [
-    "student_name",
-    "grade",
-    "school",
-    "birth_year",
-    "sex",
-    "guardian_contact",
-    "home_borough",
-    "difficulties",
-    "risk_level",
-    "reason",
-    "requested_support",
-]
-
-
-@pytest.fixture
-def net(world):
-    """The agreement the province made with the youth counselling centre (non-sensitive fields)
-    and its service; the mental-health centre has no agreement."""
-    world.agreement = AgreementFactory(
-        office=world.province, partner=world.partner_org, allowed_fields=NON_SENSITIVE
-    )
-    world.service = ServiceFactory(organization=world.partner_org, name="청소년 상담")
-    return world
-
-
-@pytest.fixture
-def case(net):
-    student = StudentFactory(school=net.school, name="김하늘", home_borough=net.borough)
-    student.guardians.create(name="김보호", relation="모", phone="010-1234-5678")
-    return intake.open_case(
-        by=net["coordinator"], student=student, difficulties=["psychological"], summary="s"
-    )
-
-
-def consent(world, case, subject, purposes=("support", "share_with_partners"), **extra):
-    if subject == "guardian":
-        extra = {"guardian_name": "김보호", "relation": "모", **extra}
-    return records.record_consent(
-        case,
-        by=world["coordinator"],
-        subject=subject,
-        purposes=list(purposes),
-        method="written",
-        given_on=TODAY(),
-        **extra,
-    )
-
-
-@pytest.fixture
-def consented(net, case):
-    consent(net, case, "student")
-    net.guardian_consent = consent(net, case, "guardian")
-    return case
-
-
-def service_referral(world, case, **kw):
-    args = {
-        "kind": "service",
-        "to_organization": world.partner_org,
-        "service": world.service,
-        "reason": "또래 관계 어려움으로 상담 필요",
-        "requested_domains": ["counselling"],
-        "requested_support": "주 1회 개인 상담",
-        "shared_fields": ["student_name", "grade", "reason", "guardian_contact"],
-    }
-    args.update(kw)
-    return wf.create_referral(case, by=world["coordinator"], **args)
-
-
-def office_consents(world, case):
-    """Both consents to share with the district office: an escalation needs them too."""
-    consent(world, case, "student", purposes=("support", "share_with_office"))
-    return consent(world, case, "guardian", purposes=("support", "share_with_office"))
-
-
-def escalation(world, case, **kw):
-    return wf.create_referral(
-        case,
-        by=world["coordinator"],
-        kind="escalation",
-        to_organization=world.nambu,
-        reason="학교 차원의 지원으로 부족",
-        **kw,
-    )
 
 
 # --- Drafting and sending ----------------------------------------------------------------------
@@ -438,7 +340,7 @@ def test_escalation_accepted_by_centre_head_makes_office_the_lead(net, case):
     assert not access.visible_cases(net["casemanager2"]).exists()
     # The school keeps its case; the office can now refer onward.
     assert access.has_case_perm(net["coordinator"], access.MANAGE_CASE, case)
-    assert wf.sending_organization(net["casemanager"], case) == net.nambu
+    assert sharing.sending_organization(net["casemanager"], case) == net.nambu
     note = Notification.objects.get(recipient=net["coordinator"], kind="referral_accepted")
     assert note.body == "위기 수준 높음"
 
@@ -494,7 +396,7 @@ def test_database_refuses_a_sent_escalation_on_consent_without_one(net, case):
 def test_withdrawing_the_office_consent_cancels_an_open_escalation(net, case):
     guardian = office_consents(net, case)
     referral = wf.send_referral(escalation(net, case), by=net["coordinator"])
-    records.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
+    consents.withdraw_consent(guardian, by=net["coordinator"], reason="보호자 요청")
     referral.refresh_from_db()
     assert referral.status == "cancelled" and referral.packet is None
     assert not access.visible_referrals(net["centrehead"]).filter(pk=referral.pk).exists()
@@ -571,8 +473,8 @@ def test_withdrawal_cancels_relying_referrals_and_revokes_at_once(net, consented
         by=net["coordinator"],
     )
     with pytest.raises(ValidationError):
-        records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="")
-    records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="보호자 요청")
+        consents.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="")
+    consents.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="보호자 요청")
     referral.refresh_from_db()
     assert referral.status == "cancelled" and "동의 철회" in referral.cancel_reason
     assert referral.packet is None and referral.packet_purged_at
@@ -581,7 +483,7 @@ def test_withdrawal_cancels_relying_referrals_and_revokes_at_once(net, consented
     protection.refresh_from_db()
     assert protection.status == "sent"
     with pytest.raises(GuardFailed):
-        records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="again")
+        consents.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="again")
 
 
 def test_withdrawal_is_one_transaction(net, consented, monkeypatch):
@@ -592,7 +494,7 @@ def test_withdrawal_is_one_transaction(net, consented, monkeypatch):
 
     monkeypatch.setattr(access, "revoke_referral_from_receiver", boom)
     with pytest.raises(RuntimeError):
-        records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="x")
+        consents.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="x")
     net.guardian_consent.refresh_from_db()
     referral.refresh_from_db()
     assert net.guardian_consent.withdrawn_on is None and referral.status == "sent"
@@ -601,394 +503,6 @@ def test_withdrawal_is_one_transaction(net, consented, monkeypatch):
 def test_withdrawal_keeps_referrals_another_consent_still_covers(net, consented):
     second = consent(net, consented, "guardian")
     referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    records.withdraw_consent(referral.consent, by=net["coordinator"], reason="x")
+    consents.withdraw_consent(referral.consent, by=net["coordinator"], reason="x")
     referral.refresh_from_db()
     assert referral.status == "sent" and referral.consent == second
-
-
-def test_closed_referral_packets_expire_with_the_agreement(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    wf.decline_referral(referral, by=net["partner"], reason="정원 초과")
-    referral.refresh_from_db()
-    expiry = referral.packet_expires_on
-    assert expiry == TODAY() + timedelta(days=net.agreement.retention_days)
-    assert wf.purge_expired_packets(expiry) == 0
-    assert not DestructionRecord.objects.exists()
-    assert wf.purge_expired_packets(expiry + timedelta(days=1)) == 1
-    referral.refresh_from_db()
-    assert referral.packet is None and referral.packet_purged_at
-    assert referral.history.first().history_change_reason.startswith("보관 기간")
-    record = DestructionRecord.objects.get()
-    assert (record.object_type, record.object_id, record.object_label) == (
-        "referral",
-        referral.pk,
-        referral.number,
-    )
-    assert record.rule == "agreement_retention" and record.due_on == expiry
-    assert record.parts == ["packet"] and record.case == consented
-    assert str(net.agreement.pk) in record.rule_detail and record.destroyed_by is None
-    assert "김하늘" not in str(record.__dict__)  # the register names, it never copies
-    assert wf.purge_expired_packets(expiry + timedelta(days=2)) == 0  # once
-    assert DestructionRecord.objects.count() == 1
-
-
-def test_packets_outside_an_agreement_expire_after_the_default_retention(net, case, settings):
-    settings.REFERRAL_PACKET_RETENTION_DAYS = 30
-    office_consents(net, case)
-    referral = wf.send_referral(escalation(net, case), by=net["coordinator"])
-    referral = wf.decline_referral(referral, by=net["centrehead"], reason="학교 지원 권고")
-    assert referral.agreement is None
-    assert referral.packet_expires_on == TODAY() + timedelta(days=30)
-    assert wf.purge_expired_packets(TODAY() + timedelta(days=31), by=net["privacy"]) == 1
-    record = DestructionRecord.objects.get(object_id=referral.pk)
-    assert record.rule == "default_retention" and record.destroyed_by == net["privacy"]
-    assert record.rule_detail == "REFERRAL_PACKET_RETENTION_DAYS=30"
-    assert record.history.get().history_user == net["privacy"]
-
-
-def test_withdrawal_destroys_the_packet_and_records_it(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="보호자 요청")
-    record = DestructionRecord.objects.get(object_id=referral.pk)
-    assert record.rule == "consent_withdrawn" and record.destroyed_by == net["coordinator"]
-    assert record.due_on is None and record.parts == ["packet"]
-
-
-def test_destruction_register_is_append_only(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    records.withdraw_consent(net.guardian_consent, by=net["coordinator"], reason="보호자 요청")
-    record = DestructionRecord.objects.get(object_id=referral.pk)
-    record.rule_detail = "고침"
-    with pytest.raises(ValidationError):
-        record.save()
-
-
-# --- Deadlines and reminders -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "start, days, expected",
-    [
-        (date(2026, 2, 13), 1, date(2026, 2, 19)),  # Fri before 설날 (16–18 Feb) → Thu
-        (date(2026, 2, 12), 3, date(2026, 2, 20)),
-        (date(2026, 9, 23), 1, date(2026, 9, 28)),  # 추석 24–26 Sep (Thu–Sat) → Mon
-        (date(2026, 10, 2), 1, date(2026, 10, 6)),  # 개천절 substitute Mon 5 Oct
-        (date(2027, 2, 5), 1, date(2027, 2, 10)),  # 설날 6–8 Feb + substitute 9 Feb
-        (date(2026, 11, 20), 5, date(2026, 11, 27)),  # plain week
-    ],
-)
-def test_business_days_around_korean_holidays(start, days, expected):
-    assert deadlines.add_business_days(start, days) == expected
-
-
-def test_holiday_names_and_counting():
-    assert deadlines.holiday_name(date(2026, 9, 25)) == "추석"
-    assert not deadlines.is_business_day(date(2026, 2, 17))
-    assert deadlines.business_days_between(date(2026, 2, 13), date(2026, 2, 20)) == 2
-
-
-def test_urgency_shortens_the_default_deadline(net, consented):
-    referral = wf.send_referral(
-        service_referral(net, consented, urgency="urgent"), by=net["coordinator"]
-    )
-    assert referral.respond_by == deadlines.add_business_days(TODAY(), 1)
-
-
-def test_overdue_reminders_go_to_receiver_then_sender_and_head(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    monday = date(2026, 11, 16)
-    Referral.objects.filter(pk=referral.pk).update(respond_by=monday)
-    referral.refresh_from_db()
-    assert not referral.is_overdue(monday) and referral.is_overdue(monday + timedelta(days=1))
-    assert wf.send_reminders(monday + timedelta(days=1)) == 1
-    assert wf.send_reminders(monday + timedelta(days=1)) == 0  # once a day
-    assert (
-        Notification.objects.filter(recipient=net["partner"], kind="referral_overdue").count() == 1
-    )
-    assert not Notification.objects.filter(kind="referral_overdue_sender").exists()
-    assert wf.send_reminders(monday + timedelta(days=5)) == 0  # a Saturday: no reminders
-    assert wf.send_reminders(monday + timedelta(days=3)) == 1  # 3 business days late
-    sender_side = set(
-        Notification.objects.filter(kind="referral_overdue_sender").values_list(
-            "recipient__username", flat=True
-        )
-    )
-    assert sender_side == {"coordinator", "principal"}
-    wf.accept_referral(referral, by=net["partner"])
-    assert wf.send_reminders(monday + timedelta(days=4)) == 0  # answered: no longer overdue
-
-
-# --- Transfers ---------------------------------------------------------------------------------
-
-
-def test_transfer_moves_the_case_and_the_access(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    counsellor = net["counselor"]
-    from casework.workflows import team
-
-    team.add_team_member(consented, by=net["coordinator"], user=counsellor, role="counsellor")
-    with pytest.raises(PermissionDenied):
-        transfers.request_transfer(
-            consented, by=net["teacher"], to_school=net.other_school, reason="전학"
-        )
-    transfer = transfers.request_transfer(
-        consented, by=net["coordinator"], to_school=net.other_school, reason="이사로 전학"
-    )
-    assert access.visible_transfers(net["coordinator2"]).get() == transfer
-    assert not access.visible_cases(net["coordinator2"]).exists()
-    with pytest.raises(PermissionDenied):
-        transfers.accept_transfer(transfer, by=net["coordinator"])
-    transfers.accept_transfer(transfer, by=net["coordinator2"])
-    case = Case.objects.get(pk=consented.pk)
-    assert case.owner == net.other_school and case.lead == net.other_school
-    assert case.student.school == net.other_school and case.coordinator == net["coordinator2"]
-    for username in ("coordinator", "principal", "vice", "counselor"):
-        assert not access.visible_cases(net[username]).exists(), username
-        assert not access.visible_referrals(net[username]).exists(), username
-        assert not access.visible_students(net[username]).filter(pk=case.student_id).exists()
-    assert access.has_case_perm(net["coordinator2"], access.MANAGE_CASE, case)
-    assert access.visible_referrals(net["coordinator2"]).get() == referral
-    assert {(p.organization, p.role) for p in case.participants.filter(until__isnull=True)} >= {
-        (net.other_school, "owner"),
-        (net.other_school, "lead"),
-    }
-
-
-def test_transfer_hands_open_referrals_to_the_new_school(net, consented):
-    sent = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    draft = service_referral(net, consented, reason="방학 중 상담")
-    done = wf.send_referral(
-        service_referral(net, consented, reason="지난 의뢰"), by=net["coordinator"]
-    )
-    wf.decline_referral(done, by=net["partner"], reason="정원 초과")
-    transfer = transfers.request_transfer(
-        consented, by=net["coordinator"], to_school=net.other_school, reason="이사로 전학"
-    )
-    transfers.accept_transfer(transfer, by=net["coordinator2"])
-    new, old = net.other_school, net.school
-    for referral in (sent, draft):
-        referral.refresh_from_db()
-        assert referral.from_organization == new
-        row = referral.history.first()
-        assert row.history_user == net["coordinator2"]
-        assert row.history_change_reason == f"전학 이관: 보낸 기관 {old.code} → {new.code}"
-    done.refresh_from_db()
-    assert done.from_organization == old  # what the old school sent stays its record
-    assert Notification.objects.filter(recipient=net["partner"], kind="referral_sender_changed")
-    # The new school's coordinator works them: outbox, thread, send, cancel.
-    coordinator2 = net["coordinator2"]
-    assert set(access.sent_referrals(coordinator2)) == {sent, draft}
-    assert access.acts_for_referral_sender(coordinator2, sent)
-    wf.post_message(sent, by=coordinator2, body="전학 온 학교 담당자입니다")
-    assert ReferralMessage.objects.get(referral=sent).organization == new
-    draft = wf.send_referral(draft, by=coordinator2)
-    assert draft.packet["fields"]["student_name"] == "김하늘"
-    for referral in (sent, draft):
-        wf.cancel_referral(referral, by=coordinator2, reason="새 학교에서 다시 연계")
-    case = lifecycle.transition_case(
-        Case.objects.get(pk=consented.pk),
-        by=coordinator2,
-        to="closed",
-        closure_reason="no_longer_needed",
-        reason="새 학교 지원으로 충분",
-    )
-    assert case.status == "closed"
-
-
-def test_old_school_hears_nothing_of_the_case_after_a_transfer(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    transfers.accept_transfer(
-        transfers.request_transfer(
-            consented, by=net["coordinator"], to_school=net.other_school, reason="전학"
-        ),
-        by=net["coordinator2"],
-    )
-    before = set(Notification.objects.values_list("pk", flat=True))
-    referral = wf.accept_referral(referral, by=net["partner"])
-    wf.post_message(referral, by=net["partner"], body="보호자와 통화했습니다")
-    referral = wf.start_referral(referral, by=net["partner"])
-    wf.complete_referral(referral, by=net["partner"], outcome="6회 상담, 관계 개선")
-    later = Notification.objects.exclude(pk__in=before)
-    assert set(later.values_list("recipient__username", flat=True)) == {"coordinator2"}
-    assert later.filter(kind="referral_completed", body="6회 상담, 관계 개선").exists()
-
-
-def test_old_school_hears_no_overdue_reminders_after_a_transfer(net, consented):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    transfers.accept_transfer(
-        transfers.request_transfer(
-            consented, by=net["coordinator"], to_school=net.other_school, reason="전학"
-        ),
-        by=net["coordinator2"],
-    )
-    Referral.objects.filter(pk=referral.pk).update(respond_by=date(2026, 11, 16))
-    assert wf.send_reminders(date(2026, 11, 19)) == 1  # 3 business days late
-    told = set(
-        Notification.objects.filter(kind="referral_overdue_sender").values_list(
-            "recipient__username", flat=True
-        )
-    )
-    assert told == {"coordinator2"}
-
-
-def test_undecided_escalation_after_a_move_to_another_district(net, case):
-    office_consents(net, case)
-    referral = wf.send_referral(escalation(net, case), by=net["coordinator"])
-    transfers.accept_transfer(
-        transfers.request_transfer(
-            case, by=net["coordinator"], to_school=net.other_school, reason="전학"
-        ),
-        by=net["coordinator2"],
-    )
-    with pytest.raises(GuardFailed, match="관할"):  # 남부 no longer covers the school
-        wf.accept_referral(referral, by=net["centrehead"], reasons="r")
-    referral = wf.cancel_referral(referral, by=net["coordinator2"], reason="관할 변경")
-    assert referral.status == "cancelled"
-
-
-def test_only_the_owner_schools_staff_request_or_cancel_a_transfer(net, consented):
-    office_consents(net, consented)
-    escalated = wf.send_referral(escalation(net, consented), by=net["coordinator"])
-    wf.accept_referral(escalated, by=net["centrehead"], reasons="r")
-    consented.refresh_from_db()
-    assert access.has_case_perm(net["casemanager"], access.MANAGE_CASE, consented)
-    assert not access.may_request_transfer(net["casemanager"], consented)
-    assert not access.may_request_transfer(net["vice"], consented)
-    assert access.may_request_transfer(net["principal"], consented)
-    with pytest.raises(PermissionDenied):
-        transfers.request_transfer(
-            consented, by=net["casemanager"], to_school=net.other_school, reason="전학"
-        )
-    transfer = transfers.request_transfer(
-        consented, by=net["principal"], to_school=net.other_school, reason="전학"
-    )
-    with pytest.raises(PermissionDenied):
-        transfers.cancel_transfer(transfer, by=net["casemanager"])
-    assert transfers.cancel_transfer(transfer, by=net["coordinator"]).status == "cancelled"
-
-
-def test_transfer_decline_and_cancel(net, case):
-    transfer = transfers.request_transfer(
-        case, by=net["coordinator"], to_school=net.other_school, reason="전학"
-    )
-    with pytest.raises(GuardFailed):
-        transfers.request_transfer(
-            case, by=net["coordinator"], to_school=net.other_school, reason="again"
-        )
-    with pytest.raises(ValidationError):
-        transfers.decline_transfer(transfer, by=net["coordinator2"], reason="")
-    transfers.decline_transfer(transfer, by=net["coordinator2"], reason="재학생 아님")
-    assert Transfer.objects.get(pk=transfer.pk).status == "declined"
-    case.refresh_from_db()
-    assert case.owner == net.school
-    again = transfers.request_transfer(
-        case, by=net["coordinator"], to_school=net.other_school, reason="확인 후 재요청"
-    )
-    transfers.cancel_transfer(again, by=net["coordinator"])
-    assert Transfer.objects.get(pk=again.pk).status == "cancelled"
-
-
-# --- Claims by the new school ------------------------------------------------------------------
-
-
-def claim(world, student, by="coordinator2", **kw):
-    named = {
-        "neis_id": student.neis_id,
-        "student_name": student.name,
-        "birth_date": student.birth_date,
-        "reason": "우리 학교로 전학 왔습니다",
-    }
-    named.update(kw)
-    return transfers.claim_transfer(by=world[by], **named)
-
-
-@pytest.fixture
-def named(case):
-    case.student.neis_id = "N-2026-0001"
-    case.student.save()
-    return case.student
-
-
-def test_claim_answers_alike_whether_or_not_a_case_exists(net, case, named):
-    closed = StudentFactory(school=net.school, neis_id="N-2026-0002")
-    made = [
-        claim(net, named),
-        claim(net, named, student_name="김하늬"),  # one identifier wrong: no match
-        claim(net, named, neis_id="N-9999"),
-        claim(net, closed),  # a student without an open case
-    ]
-    assert [c.case_id for c in made] == [case.pk, None, None, None]
-    assert {transfers.claimant_status(c) for c in made} == {"pending"}
-    assert {c.status for c in made} == {"pending"} and not Transfer.objects.exists()
-    assert set(access.visible_claims(net["coordinator2"])) == set(made)
-    # Only the old school hears of the one that matched, and sees only it.
-    assert list(access.visible_claims(net["coordinator"])) == [made[0]]
-    told = Notification.objects.filter(kind="transfer_requested")
-    assert list(told.values_list("recipient__username", flat=True)) == ["coordinator"]
-    assert not access.visible_cases(net["coordinator2"]).exists()  # nothing is opened by asking
-
-
-def test_old_school_confirms_a_claim_and_the_case_moves(net, consented, named):
-    referral = wf.send_referral(service_referral(net, consented), by=net["coordinator"])
-    made = claim(net, named)
-    done = transfers.confirm_claim(made, by=net["coordinator"])
-    assert done.status == "confirmed" and transfers.claimant_status(done) == "confirmed"
-    case = Case.objects.get(pk=consented.pk)
-    assert case.owner == net.other_school and case.coordinator == net["coordinator2"]
-    assert case.student.school == net.other_school
-    transfer = done.transfer
-    assert (transfer.status, transfer.requested_by, transfer.decided_by) == (
-        "accepted",
-        net["coordinator2"],
-        net["coordinator"],
-    )
-    assert access.has_case_perm(net["coordinator2"], access.MANAGE_CASE, case)
-    assert not access.visible_cases(net["coordinator"]).exists()
-    referral.refresh_from_db()
-    assert referral.from_organization == net.other_school  # handed over as on acceptance
-    assert Notification.objects.filter(recipient=net["coordinator2"], kind="transfer_accepted")
-    with pytest.raises(GuardFailed):
-        transfers.confirm_claim(made, by=net["coordinator2"])  # once
-
-
-def test_claimant_never_decides_and_never_learns_a_decline(net, case, named):
-    matched, unmatched = claim(net, named), claim(net, named, neis_id="N-9999")
-    for made in (matched, unmatched):
-        with pytest.raises(PermissionDenied):
-            transfers.confirm_claim(made, by=net["coordinator2"])
-        with pytest.raises(PermissionDenied):
-            transfers.decline_claim(made, by=net["coordinator2"], reason="x")
-    for username in ("vice", "teacher", "casemanager"):
-        with pytest.raises(PermissionDenied):
-            transfers.confirm_claim(matched, by=net[username])
-    with pytest.raises(ValidationError):
-        transfers.decline_claim(matched, by=net["coordinator"], reason=" ")
-    declined = transfers.decline_claim(matched, by=net["coordinator"], reason="재학 중인 학생")
-    assert declined.status == "declined"
-    assert transfers.claimant_status(declined) == transfers.claimant_status(unmatched) == "pending"
-    later = timezone.now() - timedelta(days=transfers.CLAIM_DAYS + 1)
-    transfers.TransferClaim.objects.update(claimed_at=later)
-    for made in (declined, unmatched):
-        made.refresh_from_db()
-        assert transfers.claimant_status(made) == "unconfirmed"
-    assert Case.objects.get(pk=case.pk).owner == net.school
-
-
-def test_a_claim_past_its_days_is_not_confirmed(net, case, named):
-    made = claim(net, named)
-    transfers.TransferClaim.objects.filter(pk=made.pk).update(
-        claimed_at=timezone.now() - timedelta(days=transfers.CLAIM_DAYS + 1)
-    )
-    with pytest.raises(GuardFailed, match="기한"):
-        transfers.confirm_claim(made, by=net["coordinator"])
-
-
-def test_only_a_schools_coordinator_claims_with_all_three_identifiers(net, case, named):
-    for username in ("teacher", "vice", "principal", "casemanager", "partner"):
-        with pytest.raises(PermissionDenied):
-            claim(net, named, by=username)
-    with pytest.raises(ValidationError) as refused:
-        claim(net, named, neis_id=" ", student_name="", birth_date=None, reason="")
-    assert set(refused.value.message_dict) == {"neis_id", "student_name", "birth_date", "reason"}
-    # A school cannot claim its own student's case.
-    assert claim(net, named, by="coordinator").case_id is None

@@ -19,6 +19,7 @@ from casework.models import (
 )
 from casework.workflows import intake, lifecycle, planning, records, team
 from casework.workflows.errors import GuardFailed, StaleVersion
+from tests.builders import approved_plan, consent_both, select_case
 from tests.factories import ReferralFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,54 +32,11 @@ def student(world):
 
 
 @pytest.fixture
-def case(world, student):
+def student_case(world, student):
+    """The case the coordinator opened for `student` (no guardian on file)."""
     return intake.open_case(
         by=world["coordinator"], student=student, difficulties=["psychological"], summary="s"
     )
-
-
-def select(world, case):
-    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
-    lifecycle.record_meeting(
-        by=world["vice"],
-        organization=world.school,
-        kind="school_team",
-        held_on=TODAY(),
-        attendees=[world["vice"], world["coordinator"]],
-        guests=["외부 위원"],
-        minutes="회의록",
-        decisions=[{"case": case, "decision": "select", "reasons": "정서 지원 필요"}],
-    )
-    case.refresh_from_db()
-    return case
-
-
-def consent_both(world, case):
-    for subject, extra in (
-        ("student", {}),
-        ("guardian", {"guardian_name": "김보호", "relation": "모"}),
-    ):
-        records.record_consent(
-            case,
-            by=world["coordinator"],
-            subject=subject,
-            purposes=["support"],
-            method="written",
-            given_on=TODAY(),
-            **extra,
-        )
-
-
-def approved_plan(world, case):
-    plan = planning.create_plan(
-        case,
-        by=world["coordinator"],
-        goals=["주 1회 상담"],
-        starts_on=TODAY(),
-        review_on=TODAY() + timedelta(days=60),
-    )
-    planning.submit_plan(plan, by=world["coordinator"])
-    return planning.approve_plan(plan, by=world["principal"])
 
 
 # --- Concerns and triage ------------------------------------------------------------------
@@ -134,12 +92,12 @@ def test_case_numbers_count_up_per_school(world):
     assert [n[-4:] for n in numbers] == ["0001", "0002", "0003"]
 
 
-def test_second_open_case_for_a_student_is_refused(world, student, case):
+def test_second_open_case_for_a_student_is_refused(world, student, student_case):
     with pytest.raises(GuardFailed):
         intake.open_case(by=world["coordinator"], student=student, difficulties=["economic"])
 
 
-def test_triage_no_action_needs_reason_and_attach_needs_same_student(world, student, case):
+def test_triage_no_action_needs_reason_and_attach_needs_same_student(world, student, student_case):
     concern = intake.raise_concern(by=world["teacher"], student=student, difficulties=["health"])
     with pytest.raises(ValidationError):
         intake.triage_concern(concern, by=world["coordinator"], decision="no_action")
@@ -148,8 +106,10 @@ def test_triage_no_action_needs_reason_and_attach_needs_same_student(world, stud
     )
     with pytest.raises(GuardFailed):
         intake.triage_concern(concern, by=world["coordinator"], decision="attach", case=other)
-    concern = intake.triage_concern(concern, by=world["coordinator"], decision="attach", case=case)
-    assert concern.case == case and concern.triage == "attach"
+    concern = intake.triage_concern(
+        concern, by=world["coordinator"], decision="attach", case=student_case
+    )
+    assert concern.case == student_case and concern.triage == "attach"
     with pytest.raises(GuardFailed):
         intake.triage_concern(concern, by=world["coordinator"], decision="no_action", reason="x")
 
@@ -164,28 +124,28 @@ def test_only_the_coordinator_triages(world, student):
 # --- Lifecycle guards -----------------------------------------------------------------------
 
 
-def test_selection_needs_a_recorded_decision(world, case):
-    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
-    case.refresh_from_db()
+def test_selection_needs_a_recorded_decision(world, student_case):
+    lifecycle.transition_case(student_case, by=world["coordinator"], to="reviewing")
+    student_case.refresh_from_db()
     with pytest.raises(GuardFailed, match="선정 결정"):
-        lifecycle.transition_case(case, by=world["coordinator"], to="selected")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="selected")
 
 
-def test_meeting_decision_selects_and_records_reasons(world, case):
-    case = select(world, case)
-    assert case.status == CaseStatus.SELECTED
-    decision = Decision.objects.get(case=case)
+def test_meeting_decision_selects_and_records_reasons(world, student_case):
+    student_case = select_case(world, student_case)
+    assert student_case.status == CaseStatus.SELECTED
+    decision = Decision.objects.get(case=student_case)
     assert decision.reasons == "정서 지원 필요" and decision.meeting.guests == ["외부 위원"]
 
 
-def test_activation_needs_both_consents_and_an_approved_plan(world, case):
-    case = select(world, case)
+def test_activation_needs_both_consents_and_an_approved_plan(world, student_case):
+    student_case = select_case(world, student_case)
     with pytest.raises(GuardFailed) as excinfo:
-        lifecycle.transition_case(case, by=world["coordinator"], to="active")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
     assert "학생 본인의 동의" in excinfo.value.message and "보호자의 동의" in excinfo.value.message
 
     records.record_consent(
-        case,
+        student_case,
         by=world["coordinator"],
         subject="student",
         purposes=["support"],
@@ -193,32 +153,32 @@ def test_activation_needs_both_consents_and_an_approved_plan(world, case):
         given_on=TODAY(),
     )
     with pytest.raises(GuardFailed, match="보호자의 동의"):
-        lifecycle.transition_case(case, by=world["coordinator"], to="active")
-    consent_both(world, case)
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
+    consent_both(world, student_case)
     with pytest.raises(GuardFailed, match="승인된 지원 계획"):
-        lifecycle.transition_case(case, by=world["coordinator"], to="active")
-    approved_plan(world, case)
-    case.refresh_from_db()
-    case = lifecycle.transition_case(case, by=world["coordinator"], to="active")
-    assert case.status == CaseStatus.ACTIVE
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
+    approved_plan(world, student_case)
+    student_case.refresh_from_db()
+    student_case = lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
+    assert student_case.status == CaseStatus.ACTIVE
 
 
-def test_withdrawn_or_expired_consent_does_not_count(world, case):
-    case = select(world, case)
-    approved_plan(world, case)
-    consent_both(world, case)
-    guardian = case.consents.get(subject="guardian")
+def test_withdrawn_or_expired_consent_does_not_count(world, student_case):
+    student_case = select_case(world, student_case)
+    approved_plan(world, student_case)
+    consent_both(world, student_case)
+    guardian = student_case.consents.get(subject="guardian")
     guardian.withdrawn_on = TODAY()
     guardian.save()
-    case.refresh_from_db()
+    student_case.refresh_from_db()
     with pytest.raises(GuardFailed, match="보호자의 동의"):
-        lifecycle.transition_case(case, by=world["coordinator"], to="active")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
 
 
-def test_guardian_consent_needs_name_and_relation(world, case):
+def test_guardian_consent_needs_name_and_relation(world, student_case):
     with pytest.raises(ValidationError):
         records.record_consent(
-            case,
+            student_case,
             by=world["coordinator"],
             subject="guardian",
             purposes=["support"],
@@ -227,78 +187,91 @@ def test_guardian_consent_needs_name_and_relation(world, case):
         )
 
 
-def test_closure_needs_reason_and_no_open_referral(world, case):
+def test_closure_needs_reason_and_no_open_referral(world, student_case):
     with pytest.raises(ValidationError):
-        lifecycle.transition_case(case, by=world["coordinator"], to="closed")
-    referral = ReferralFactory(case=case, to_organization=world.partner_org, status="sent")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="closed")
+    referral = ReferralFactory(case=student_case, to_organization=world.partner_org, status="sent")
     with pytest.raises(GuardFailed, match="의뢰"):
         lifecycle.transition_case(
-            case, by=world["coordinator"], to="closed", closure_reason="goals_met"
+            student_case, by=world["coordinator"], to="closed", closure_reason="goals_met"
         )
     referral.status = "completed"
     referral.outcome = "종결"
     referral.save()
-    case = lifecycle.transition_case(
-        case, by=world["coordinator"], to="closed", closure_reason="goals_met"
+    student_case = lifecycle.transition_case(
+        student_case, by=world["coordinator"], to="closed", closure_reason="goals_met"
     )
-    assert case.status == "closed" and case.closed_on == TODAY()
-    assert case.history.first().history_change_reason.startswith("identified → closed")
+    assert student_case.status == "closed" and student_case.closed_on == TODAY()
+    assert student_case.history.first().history_change_reason.startswith("identified → closed")
 
 
-def test_reopen_needs_reason_and_a_fresh_selection(world, case):
-    case = select(world, case)
-    case = lifecycle.transition_case(
-        case, by=world["coordinator"], to="closed", closure_reason="no_longer_needed"
+def test_reopen_needs_reason_and_a_fresh_selection(world, student_case):
+    student_case = select_case(world, student_case)
+    student_case = lifecycle.transition_case(
+        student_case, by=world["coordinator"], to="closed", closure_reason="no_longer_needed"
     )
     with pytest.raises(ValidationError):
-        lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
-    case = lifecycle.transition_case(case, by=world["coordinator"], to="reviewing", reason="재발")
-    assert case.closure_reason == "" and case.closed_on is None
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="reviewing")
+    student_case = lifecycle.transition_case(
+        student_case, by=world["coordinator"], to="reviewing", reason="재발"
+    )
+    assert student_case.closure_reason == "" and student_case.closed_on is None
     with pytest.raises(GuardFailed, match="선정 결정"):
-        lifecycle.transition_case(case, by=world["coordinator"], to="selected")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="selected")
 
 
-def test_not_selected_records_a_decision_and_frees_the_student(world, student, case):
-    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
-    case.refresh_from_db()
+def test_not_selected_records_a_decision_and_frees_the_student(world, student, student_case):
+    lifecycle.transition_case(student_case, by=world["coordinator"], to="reviewing")
+    student_case.refresh_from_db()
     with pytest.raises(ValidationError):
-        lifecycle.transition_case(case, by=world["coordinator"], to="not_selected")
-    lifecycle.transition_case(case, by=world["coordinator"], to="not_selected", reason="기준 미달")
-    assert Decision.objects.get(case=case).decision == "not_select"
-    assert intake.open_case(by=world["coordinator"], student=student, difficulties=[]).pk != case.pk
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="not_selected")
+    lifecycle.transition_case(
+        student_case, by=world["coordinator"], to="not_selected", reason="기준 미달"
+    )
+    assert Decision.objects.get(case=student_case).decision == "not_select"
+    assert (
+        intake.open_case(by=world["coordinator"], student=student, difficulties=[]).pk
+        != student_case.pk
+    )
 
 
-def test_invalid_transition_is_a_conflict(world, case):
+def test_invalid_transition_is_a_conflict(world, student_case):
     with pytest.raises(GuardFailed):
-        lifecycle.transition_case(case, by=world["coordinator"], to="active")
+        lifecycle.transition_case(student_case, by=world["coordinator"], to="active")
 
 
 @pytest.mark.parametrize("username", ["vice", "teacher", "casemanager", "partner"])
-def test_transition_needs_manage_permission(world, case, username):
+def test_transition_needs_manage_permission(world, student_case, username):
     with pytest.raises(PermissionDenied):
-        lifecycle.transition_case(case, by=world[username], to="reviewing")
+        lifecycle.transition_case(student_case, by=world[username], to="reviewing")
 
 
-def test_stale_version_is_refused(world, case):
-    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing", version=1)
+def test_stale_version_is_refused(world, student_case):
+    lifecycle.transition_case(student_case, by=world["coordinator"], to="reviewing", version=1)
     with pytest.raises(StaleVersion):
         lifecycle.transition_case(
-            case, by=world["coordinator"], to="closed", version=1, closure_reason="other"
+            student_case, by=world["coordinator"], to="closed", version=1, closure_reason="other"
         )
     with pytest.raises(StaleVersion):
-        records.update_case(case, by=world["coordinator"], version=1, risk_level="crisis")
-    case = records.update_case(case, by=world["coordinator"], version=2, risk_level="crisis")
-    assert case.version == 3 and case.risk_level == "crisis"
+        records.update_case(student_case, by=world["coordinator"], version=1, risk_level="crisis")
+    student_case = records.update_case(
+        student_case, by=world["coordinator"], version=2, risk_level="crisis"
+    )
+    assert student_case.version == 3 and student_case.risk_level == "crisis"
 
 
 # --- Plans ----------------------------------------------------------------------------------
 
 
-def test_only_the_principal_approves_and_the_old_plan_is_superseded(world, case):
-    case = select(world, case)
-    first = approved_plan(world, case)
+def test_only_the_principal_approves_and_the_old_plan_is_superseded(world, student_case):
+    student_case = select_case(world, student_case)
+    first = approved_plan(world, student_case)
     second = planning.create_plan(
-        case, by=world["coordinator"], goals=["새 목표"], starts_on=TODAY(), review_on=TODAY()
+        student_case,
+        by=world["coordinator"],
+        goals=["새 목표"],
+        starts_on=TODAY(),
+        review_on=TODAY(),
     )
     assert second.sequence == 2
     planning.submit_plan(second, by=world["coordinator"])
@@ -308,14 +281,14 @@ def test_only_the_principal_approves_and_the_old_plan_is_superseded(world, case)
     planning.approve_plan(second, by=world["principal"])
     first.refresh_from_db()
     assert first.status == SupportPlan.Status.SUPERSEDED
-    case.refresh_from_db()
-    assert case.review_due_on == second.review_on
+    student_case.refresh_from_db()
+    assert student_case.review_due_on == second.review_on
 
 
-def test_plan_edits_use_optimistic_locking_and_only_drafts_change(world, case):
-    case = select(world, case)
+def test_plan_edits_use_optimistic_locking_and_only_drafts_change(world, student_case):
+    student_case = select_case(world, student_case)
     plan = planning.create_plan(
-        case, by=world["coordinator"], goals=["a"], starts_on=TODAY(), review_on=TODAY()
+        student_case, by=world["coordinator"], goals=["a"], starts_on=TODAY(), review_on=TODAY()
     )
     plan = planning.update_plan(plan, by=world["coordinator"], version=1, goals=["b"])
     with pytest.raises(StaleVersion):
@@ -327,15 +300,15 @@ def test_plan_edits_use_optimistic_locking_and_only_drafts_change(world, case):
     assert returned.status == SupportPlan.Status.DRAFT
 
 
-def test_plan_needs_goals_and_a_sane_period(world, case):
-    case = select(world, case)
+def test_plan_needs_goals_and_a_sane_period(world, student_case):
+    student_case = select_case(world, student_case)
     with pytest.raises(ValidationError):
         planning.create_plan(
-            case, by=world["coordinator"], goals=[" "], starts_on=TODAY(), review_on=TODAY()
+            student_case, by=world["coordinator"], goals=[" "], starts_on=TODAY(), review_on=TODAY()
         )
     with pytest.raises(ValidationError):
         planning.create_plan(
-            case,
+            student_case,
             by=world["coordinator"],
             goals=["a"],
             starts_on=TODAY(),
@@ -343,9 +316,9 @@ def test_plan_needs_goals_and_a_sane_period(world, case):
         )
 
 
-def test_interventions_and_service_logs(world, case):
-    case = select(world, case)
-    plan = approved_plan(world, case)
+def test_interventions_and_service_logs(world, student_case):
+    student_case = select_case(world, student_case)
+    plan = approved_plan(world, student_case)
     intervention = planning.add_intervention(
         plan,
         by=world["coordinator"],
@@ -354,7 +327,9 @@ def test_interventions_and_service_logs(world, case):
         responsible=world["counselor"],
         frequency="주 1회",
     )
-    team.add_team_member(case, by=world["coordinator"], user=world["counselor"], role="counsellor")
+    team.add_team_member(
+        student_case, by=world["coordinator"], user=world["counselor"], role="counsellor"
+    )
     log = planning.log_service(
         intervention, by=world["counselor"], occurred_on=TODAY(), duration_minutes=40
     )
@@ -369,36 +344,46 @@ def test_interventions_and_service_logs(world, case):
 # --- Team, notes, assessments ----------------------------------------------------------------
 
 
-def test_team_member_gains_and_loses_access(world, case):
+def test_team_member_gains_and_loses_access(world, student_case):
     team.add_team_member(
-        case, by=world["coordinator"], user=world["teacher"], role="homeroom_teacher"
+        student_case, by=world["coordinator"], user=world["teacher"], role="homeroom_teacher"
     )
-    assert list(access.visible_cases(world["teacher"])) == [case]
+    assert list(access.visible_cases(world["teacher"])) == [student_case]
     assert Notification.objects.filter(recipient=world["teacher"], kind="team_added").exists()
     with pytest.raises(GuardFailed):
-        team.add_team_member(case, by=world["coordinator"], user=world["teacher"], role="other")
-    team.remove_team_member(case, by=world["coordinator"], user=world["teacher"])
+        team.add_team_member(
+            student_case, by=world["coordinator"], user=world["teacher"], role="other"
+        )
+    team.remove_team_member(student_case, by=world["coordinator"], user=world["teacher"])
     assert not access.visible_cases(world["teacher"]).exists()
 
 
-def test_outsider_cannot_join_team(world, case):
+def test_outsider_cannot_join_team(world, student_case):
     with pytest.raises(ValidationError):
-        team.add_team_member(case, by=world["coordinator"], user=world["partner"], role="other")
+        team.add_team_member(
+            student_case, by=world["coordinator"], user=world["partner"], role="other"
+        )
 
 
-def test_restricted_notes_visibility(world, case):
-    team.add_team_member(case, by=world["coordinator"], user=world["counselor"], role="counsellor")
+def test_restricted_notes_visibility(world, student_case):
     team.add_team_member(
-        case, by=world["coordinator"], user=world["teacher"], role="homeroom_teacher"
+        student_case, by=world["coordinator"], user=world["counselor"], role="counsellor"
     )
-    access.grant_case_to_lead_office(case, world.nambu)
+    team.add_team_member(
+        student_case, by=world["coordinator"], user=world["teacher"], role="homeroom_teacher"
+    )
+    access.grant_case_to_lead_office(student_case, world.nambu)
     restricted = records.add_note(
-        case, by=world["counselor"], kind="counselling", body="비공개", confidentiality="restricted"
+        student_case,
+        by=world["counselor"],
+        kind="counselling",
+        body="비공개",
+        confidentiality="restricted",
     )
-    shared = records.add_note(case, by=world["teacher"], kind="observation", body="관찰")
+    shared = records.add_note(student_case, by=world["teacher"], kind="observation", body="관찰")
 
     def seen(username):
-        return set(access.visible_notes(world[username], case))
+        return set(access.visible_notes(world[username], student_case))
 
     assert seen("counselor") == {restricted, shared}
     assert seen("coordinator") == {restricted, shared}
@@ -408,42 +393,47 @@ def test_restricted_notes_visibility(world, case):
     assert seen("coordinator2") == set()
 
 
-def test_notes_are_append_only_and_corrected_by_amendment(world, case):
-    note = records.add_note(case, by=world["coordinator"], kind="call", body="통화")
+def test_notes_are_append_only_and_corrected_by_amendment(world, student_case):
+    note = records.add_note(student_case, by=world["coordinator"], kind="call", body="통화")
     note.body = "고침"
     with pytest.raises(ValidationError):
         note.save()
     amendment = records.add_note(
-        case, by=world["coordinator"], kind="call", body="정정: 통화 시각", amends=note
+        student_case, by=world["coordinator"], kind="call", body="정정: 통화 시각", amends=note
     )
     assert list(Note.objects.get(pk=note.pk).amendments.all()) == [amendment]
 
 
-def test_assessment_scores_and_levels(world, case):
+def test_assessment_scores_and_levels(world, student_case):
     from casework import instruments
 
     codes = [i["code"] for i in instruments.items(instruments.instruments()["needs_checklist"])]
     answers = dict.fromkeys(codes, 1)
     assessment = records.record_assessment(
-        case, by=world["coordinator"], instrument="needs_checklist", answers=answers
+        student_case, by=world["coordinator"], instrument="needs_checklist", answers=answers
     )
     assert assessment.score == len(codes) and assessment.level == "moderate"
     answers["counselling_safety"] = 3
     critical = records.record_assessment(
-        case, by=world["coordinator"], instrument="needs_checklist", answers=answers
+        student_case, by=world["coordinator"], instrument="needs_checklist", answers=answers
     )
     assert critical.level == "very_high"
     with pytest.raises(ValidationError):
         records.record_assessment(
-            case, by=world["coordinator"], instrument="needs_checklist", answers={codes[0]: 1}
+            student_case,
+            by=world["coordinator"],
+            instrument="needs_checklist",
+            answers={codes[0]: 1},
         )
     with pytest.raises(ValidationError):
-        records.record_assessment(case, by=world["coordinator"], instrument="nope", answers={})
+        records.record_assessment(
+            student_case, by=world["coordinator"], instrument="nope", answers={}
+        )
 
 
-def test_every_transition_is_in_history_with_actor_and_reason(world, case):
-    case = select(world, case)
-    rows = list(Case.history.filter(id=case.pk).order_by("history_date"))
+def test_every_transition_is_in_history_with_actor_and_reason(world, student_case):
+    student_case = select_case(world, student_case)
+    rows = list(Case.history.filter(id=student_case.pk).order_by("history_date"))
     statuses = [r.status for r in rows]
     assert statuses[0] == "identified" and statuses[-1] == "selected"
     last = rows[-1]
@@ -451,19 +441,19 @@ def test_every_transition_is_in_history_with_actor_and_reason(world, case):
     assert "정서 지원 필요" in last.history_change_reason
 
 
-def test_a_foreign_meeting_cannot_decide_a_case(world, case):
-    lifecycle.transition_case(case, by=world["coordinator"], to="reviewing")
+def test_a_foreign_meeting_cannot_decide_a_case(world, student_case):
+    lifecycle.transition_case(student_case, by=world["coordinator"], to="reviewing")
     with pytest.raises(PermissionDenied):
         lifecycle.record_meeting(
             by=world["coordinator2"],
             organization=world.other_school,
             kind="school_team",
             held_on=TODAY(),
-            decisions=[{"case": case, "decision": "select", "reasons": "r"}],
+            decisions=[{"case": student_case, "decision": "select", "reasons": "r"}],
         )
     with pytest.raises(PermissionDenied):
         lifecycle.record_meeting(
             by=world["coordinator2"], organization=world.school, kind="school_team", held_on=TODAY()
         )
-    case.refresh_from_db()
-    assert case.status == "reviewing"
+    student_case.refresh_from_db()
+    assert student_case.status == "reviewing"

@@ -1,4 +1,4 @@
-"""partners.history: simple-history with its manager class made once per model."""
+"""core.history: simple-history with its manager class made once per model."""
 
 import pytest
 

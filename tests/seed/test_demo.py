@@ -5,7 +5,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from casework.demo import seed_demo_casework
 from casework.models import (
     Case,
     Concern,
@@ -17,7 +16,8 @@ from casework.models import (
     Transfer,
 )
 from casework.workflows.lifecycle import missing_for_activation
-from casework.workflows.referrals import consents_covering
+from casework.workflows.sharing import consents_covering
+from seed.demo import seed_demo_casework
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_demo_casework_covers_every_status_and_is_idempotent(world):
 
 
 def test_demo_referrals_in_every_state_with_overdue_work_and_transfers():
-    """The demo on its own network (partners/data/demo.yaml): referrals in every state of
+    """The demo on its own network (seed/data/demo.yaml): referrals in every state of
     DESIGN.md §4, a few overdue, a transfer waiting and one done, every guard respected."""
     out = StringIO()
     call_command("seed_demo", stdout=out)

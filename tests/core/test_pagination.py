@@ -3,7 +3,7 @@
 import pytest
 
 from casework.models import Case
-from partners.pagination import SlimPaginator
+from core.pagination import SlimPaginator
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
