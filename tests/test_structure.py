@@ -17,7 +17,13 @@ def _sources():
                 yield path
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def _module_name(path: Path) -> str:
+    if not path.is_relative_to(ROOT):  # a probe outside the tree (the last test)
+        return path.stem
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -57,7 +63,7 @@ def _reaches_into_private_names(path: Path) -> list[str]:
                 if _is_module(target):
                     modules[alias.asname or alias.name] = target
                 elif _private(alias.name) and source != own:
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {target}")
+                    found.append(f"{_shown(path)}:{node.lineno} imports {target}")
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith(PACKAGES) and alias.asname:
@@ -70,9 +76,7 @@ def _reaches_into_private_names(path: Path) -> list[str]:
             and _private(node.attr)
             and modules[node.value.id] != own
         ):
-            found.append(
-                f"{path.relative_to(ROOT)}:{node.lineno} uses {modules[node.value.id]}.{node.attr}"
-            )
+            found.append(f"{_shown(path)}:{node.lineno} uses {modules[node.value.id]}.{node.attr}")
     return found
 
 
@@ -93,7 +97,7 @@ def _test_module_imports(path: Path) -> list[str]:
             names = [alias.name for alias in node.names]
         for name in names:
             if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+                found.append(f"{_shown(path)}:{node.lineno} imports {name}")
                 break
     return found
 
@@ -108,8 +112,25 @@ def test_no_test_module_imports_another():
 
 
 def test_the_checks_see_what_they_look_for(tmp_path):
-    # Guards the two checks above against passing because they look at nothing.
+    # Guards the checks above against passing because they look at nothing.
     assert any(p.name == "test_structure.py" for p in _sources())
-    probe = ROOT / "tests" / "test_structure.py"
-    assert _module_name(probe) == "tests.test_structure"
-    assert _is_module("casework.access") and not _is_module("casework.access.nothing_here")
+    assert _module_name(ROOT / "tests" / "test_structure.py") == "tests.test_structure"
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from casework.audit.access_log import _append_sql\n"
+        "from casework import audit\n"
+        "from casework.workflows import lifecycle as life\n"
+        "audit.digest\n"
+        "life._something\n"
+        "from tests.casework.workflows import test_referrals\n"
+        "from tests import builders\n",
+        encoding="utf-8",
+    )
+    private = _reaches_into_private_names(probe)
+    assert [hit.split(" ", 1)[1] for hit in private] == [
+        "imports casework.audit.access_log._append_sql",
+        "uses casework.workflows.lifecycle._something",
+    ]
+    assert [hit.split(" ", 1)[1] for hit in _test_module_imports(probe)] == [
+        "imports tests.casework.workflows.test_referrals"
+    ]
