@@ -33,7 +33,7 @@ db: $(VENV)/.installed
 demo: install db
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	@echo "Ieum demo: http://127.0.0.1:8000  (accounts: DEMO.md, password \$$DEMO_PASSWORD or ieum-demo-2026)"
+	@echo "Ieum demo: http://127.0.0.1:8000  (accounts: docs/demo.md, password \$$DEMO_PASSWORD or ieum-demo-2026)"
 	$(MANAGE) runserver 127.0.0.1:8000
 
 lint: $(VENV)/.installed

@@ -177,6 +177,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
+# Korean puts 오전/오후 before the time ("오전 9:30"); config/formats/ko overrides Django's order.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files: our own and the npm packages (KRDS, htmx) installed by the build ----------
 STATIC_URL = "static/"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.conf import settings
+from django.urls import reverse
 
 from config import embedded_postgres
 
@@ -105,3 +106,19 @@ def test_sessions_end_after_thirty_idle_minutes():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert "config.middleware.IdleSessionMiddleware" in settings.MIDDLEWARE
     assert settings.SESSION_REFRESH_SECONDS <= 60
+
+
+def test_the_favicon_is_ours_and_found(client):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    icon = client.get(answer["Location"])
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+    login = client.get(reverse("login"))
+    assert login.status_code == 200 and 'rel="icon"' in login.content.decode()
+
+
+def test_the_demo_points_to_the_accounts_document_that_exists():
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "accounts: docs/demo.md" in makefile and (root / "docs" / "demo.md").exists()
