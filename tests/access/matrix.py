@@ -82,6 +82,7 @@ ROUTES: dict[str, Route] = {
     "home": Route(expect=signed_in(200)),
     "directory": Route(expect=signed_in(200)),
     "health": Route(expect={"*": 200}),
+    "favicon.ico": Route(expect={"*": 301}),  # to the static icon, for everyone
     # --- API: auth and directory -------------------------------------------------------------
     "api-token": Route(
         method="post",
