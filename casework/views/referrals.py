@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from casework import access, actions, packets, selectors
 from casework.forms import KrdsForm, MessageForm, ReferralForm
-from casework.models import Case, Consent, Referral, ReferralKind, ReferralStatus
+from casework.models import Case, Referral, ReferralKind, ReferralStatus
 from casework.models.referrals import OPEN_STATUSES
-from casework.workflows import consents, sharing, transfers
 from casework.workflows import referrals as wf
+from casework.workflows import sharing, transfers
 from core.pagination import SlimPaginator
 from partners.catalogue import packet_fields
 from partners.choices import Domain
@@ -302,25 +302,7 @@ def referral_message(request, pk):
     return _after_action(request.user, referral)
 
 
-# --- Consent withdrawal and transfers from the case page -------------------------------------
-
-
-@login_required
-@require_POST
-def consent_withdraw(request, pk, consent_pk):
-    case = visible_case_or_404(request, pk)
-    consent = Consent.objects.filter(case=case, pk=consent_pk).first()
-    if consent is None:
-        raise Http404
-    reason = request.POST.get("reason", "")
-    before = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
-    if attempt(request, consents.withdraw_consent, consent, by=request.user, reason=reason):
-        after = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
-        messages.success(
-            request,
-            _("동의 철회를 기록했습니다. 취소된 의뢰: %(n)s건") % {"n": len(before - after)},
-        )
-    return redirect(f"/casework/cases/{case.pk}/#consents")
+# --- Transfers -------------------------------------------------------------------------------
 
 
 @login_required
@@ -416,32 +398,6 @@ def transfer_claim_action(request, pk, action):
             request, _("전학 이관 확인 요청: %(status)s") % {"status": done.get_status_display()}
         )
     return redirect("casework:transfer_list")
-
-
-@login_required
-@require_POST
-def transfer_request(request, pk):
-    from casework.forms import TransferForm
-
-    case = visible_case_or_404(request, pk)
-    form = TransferForm(request.POST)
-    if form.is_valid():
-        if attempt(
-            request,
-            transfers.request_transfer,
-            case,
-            by=request.user,
-            to_school=form.cleaned_data["to_school"],
-            reason=form.cleaned_data["reason"],
-        ):
-            messages.success(
-                request, _("전학 이관을 요청했습니다. 전학 간 학교의 수락을 기다립니다.")
-            )
-    else:
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
-    return redirect("casework:case_detail", pk=case.pk)
 
 
 @login_required

@@ -2,16 +2,16 @@
 
 from django.urls import path
 
-from . import referrals
+from . import referrals, work
 
 urlpatterns = [
     path("cases/<uuid:pk>/refer/", referrals.referral_new, name="referral_new"),
     path(
         "cases/<uuid:pk>/consents/<uuid:consent_pk>/withdraw/",
-        referrals.consent_withdraw,
+        work.consent_withdraw,
         name="consent_withdraw",
     ),
-    path("cases/<uuid:pk>/transfer/", referrals.transfer_request, name="transfer_request"),
+    path("cases/<uuid:pk>/transfer/", work.transfer_request, name="transfer_request"),
     path("referrals/", referrals.referral_list, name="referral_list"),
     path("referrals/badge/", referrals.referral_badge, name="referral_badge"),
     path("referrals/<uuid:pk>/", referrals.referral_detail, name="referral_detail"),

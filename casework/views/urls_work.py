@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from . import work
+from . import intake, roster, work
 
 urlpatterns = [
-    path("", work.queue, name="queue"),
-    path("concerns/", work.concern_list, name="concern_list"),
-    path("concerns/new/", work.concern_new, name="concern_new"),
-    path("concerns/<uuid:pk>/triage/", work.concern_triage, name="concern_triage"),
+    path("", intake.queue, name="queue"),
+    path("concerns/", intake.concern_list, name="concern_list"),
+    path("concerns/new/", intake.concern_new, name="concern_new"),
+    path("concerns/<uuid:pk>/triage/", intake.concern_triage, name="concern_triage"),
     path("cases/", work.case_list, name="case_list"),
     path("cases/new/", work.case_new, name="case_new"),
     path("cases/<uuid:pk>/", work.case_detail, name="case_detail"),
@@ -17,8 +17,8 @@ urlpatterns = [
     path("cases/<uuid:pk>/do/<slug:action>/", work.case_action, name="case_action"),
     path("meetings/", work.meeting_list, name="meeting_list"),
     path("meetings/new/", work.meeting_new, name="meeting_new"),
-    path("students/", work.student_list, name="student_list"),
-    path("students/<uuid:pk>/", work.student_detail, name="student_detail"),
-    path("students/import/", work.roster_import, name="roster_import"),
-    path("jobs/<uuid:pk>/", work.job_detail, name="job_detail"),
+    path("students/", roster.student_list, name="student_list"),
+    path("students/<uuid:pk>/", roster.student_detail, name="student_detail"),
+    path("students/import/", roster.roster_import, name="roster_import"),
+    path("jobs/<uuid:pk>/", roster.job_detail, name="job_detail"),
 ]

@@ -1,5 +1,4 @@
-"""Pages of the school team: the teacher's concerns, the coordinator's queue, cases, meetings,
-the roster and its import. Objects come through the access selectors (invisible → 404);
+"""Pages of the school team: cases, the forms of the case page and meetings. Objects come through the access selectors (invisible → 404);
 state changes go through workflows; every page showing personal data logs one access event."""
 
 from django.contrib import messages
@@ -14,141 +13,21 @@ from casework import access, actions, audit, instruments, selectors
 from casework.choices import Difficulty, RiskLevel
 from casework.forms import (
     CaseOpenForm,
-    ConcernForm,
     ConsentForm,
-    ImportForm,
     MeetingForm,
     NoteForm,
     PlanForm,
     TeamForm,
     TransitionForm,
-    TriageForm,
 )
-from casework.models import Case, CaseStatus, Concern, Intervention, SupportPlan
-from casework.workflows import intake, lifecycle, roster
+from casework.models import Case, CaseStatus, Consent, Intervention, SupportPlan
+from casework.models.referrals import OPEN_STATUSES
+from casework.workflows import consents, intake, lifecycle, transfers
 from core import params
 from core.pagination import SlimPaginator
-from partners.models import Membership, Organization
+from partners.models import Membership
 
 from .common import PAGE_SIZE, attempt, form_errors, is_htmx, log, visible_case_or_404
-
-# --- The coordinator's day -------------------------------------------------------------------
-
-
-@login_required
-def queue(request):
-    work = selectors.work_queue(request.user)
-    shown = [c.student for c in work.new_concerns] + work.consents_missing + work.reviews_due
-    log(request, "list", "work_queue", shown)
-    return render(request, "casework/queue.html", {"work": work})
-
-
-# --- Concerns --------------------------------------------------------------------------------
-
-
-def _teacher_schools(user):
-    return Organization.objects.filter(pk__in=[s.pk for s in access.schools_worked_at(user)])
-
-
-@login_required
-def concern_new(request):
-    if not _teacher_schools(request.user).exists():
-        raise PermissionDenied
-    if request.method == "POST":
-        form = ConcernForm(request.POST)
-        if form.is_valid():
-            student = (
-                access.visible_students(request.user)
-                .filter(pk=form.cleaned_data["student"])
-                .first()
-            )
-            if student is None:
-                raise Http404
-            concern = attempt(
-                request,
-                intake.raise_concern,
-                by=request.user,
-                student=student,
-                difficulties=form.cleaned_data["difficulties"],
-                description=form.cleaned_data["description"],
-                urgency=form.cleaned_data["urgency"],
-            )
-            if concern:
-                messages.success(
-                    request,
-                    _("%(name)s 학생에 대한 지원 요청을 보냈습니다.") % {"name": student.name},
-                )
-                return redirect("casework:concern_list")
-    else:
-        form = ConcernForm()
-    students = selectors.roster(
-        request.user,
-        q=request.GET.get("q"),
-        grade=request.GET.get("grade") or None,
-        class_no=request.GET.get("class_no") or None,
-    ).filter(school__in=_teacher_schools(request.user))[:30]
-    students = list(students)
-    log(request, "search" if request.GET.get("q") else "list", "student", students)
-    context = {"form": form, "students": students}
-    if is_htmx(request):
-        return render(request, "casework/_roster_pick.html", context)
-    return render(request, "casework/concern_new.html", context)
-
-
-@login_required
-def concern_list(request):
-    concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
-    page = SlimPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
-    log(request, "list", "concern", page)
-    triage_schools = {school.pk for school in access.organizations_where_triaging(request.user)}
-    open_cases = {
-        c.student_id: c
-        for c in access.visible_cases(request.user)
-        .filter(student_id__in=[c.student_id for c in page])
-        .exclude(status__in=["closed", "not_selected"])
-    }
-    return render(
-        request,
-        "casework/concern_list.html",
-        {
-            "page": page,
-            "triage_schools": triage_schools,
-            "open_cases": open_cases,
-            "triage_form": TriageForm(),
-        },
-    )
-
-
-@login_required
-@require_POST
-def concern_triage(request, pk):
-    concern = get_object_or_404(selectors.visible_concerns(request.user), pk=pk)
-    form = TriageForm(request.POST)
-    if form.is_valid():
-        case = None
-        if form.cleaned_data["decision"] == Concern.Triage.ATTACH:
-            case = (
-                access.visible_cases(request.user)
-                .filter(student=concern.student)
-                .exclude(status__in=["closed", "not_selected"])
-                .first()
-            )
-        result = attempt(
-            request,
-            intake.triage_concern,
-            concern,
-            by=request.user,
-            decision=form.cleaned_data["decision"],
-            case=case,
-            reason=form.cleaned_data["reason"],
-        )
-        if result and result.case_id and result.triage == Concern.Triage.OPEN_CASE:
-            messages.success(
-                request, _("사례를 개설했습니다: %(number)s") % {"number": result.case.number}
-            )
-            return redirect("casework:case_detail", result.case_id)
-    return redirect("casework:concern_list")
-
 
 # --- Cases -----------------------------------------------------------------------------------
 
@@ -448,6 +327,53 @@ def _date(text):
     return parsed
 
 
+# --- Consent withdrawal and transfer requests from the case page ----------------------------
+
+
+@login_required
+@require_POST
+def consent_withdraw(request, pk, consent_pk):
+    case = visible_case_or_404(request, pk)
+    consent = Consent.objects.filter(case=case, pk=consent_pk).first()
+    if consent is None:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    before = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    if attempt(request, consents.withdraw_consent, consent, by=request.user, reason=reason):
+        after = set(case.referrals.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+        messages.success(
+            request,
+            _("동의 철회를 기록했습니다. 취소된 의뢰: %(n)s건") % {"n": len(before - after)},
+        )
+    return redirect(f"/casework/cases/{case.pk}/#consents")
+
+
+@login_required
+@require_POST
+def transfer_request(request, pk):
+    from casework.forms import TransferForm
+
+    case = visible_case_or_404(request, pk)
+    form = TransferForm(request.POST)
+    if form.is_valid():
+        if attempt(
+            request,
+            transfers.request_transfer,
+            case,
+            by=request.user,
+            to_school=form.cleaned_data["to_school"],
+            reason=form.cleaned_data["reason"],
+        ):
+            messages.success(
+                request, _("전학 이관을 요청했습니다. 전학 간 학교의 수락을 기다립니다.")
+            )
+    else:
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+    return redirect("casework:case_detail", pk=case.pk)
+
+
 # --- Meetings --------------------------------------------------------------------------------
 
 
@@ -509,67 +435,3 @@ def meeting_new(request):
             return redirect("casework:meeting_list")
     log(request, "list", "case", cases)
     return render(request, "casework/meeting_new.html", {"form": form, "organization": org})
-
-
-# --- Roster ----------------------------------------------------------------------------------
-
-
-@login_required
-def student_list(request):
-    students = selectors.roster(
-        request.user,
-        q=request.GET.get("q"),
-        grade=request.GET.get("grade") or None,
-        class_no=request.GET.get("class_no") or None,
-    )
-    page = SlimPaginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
-    log(request, "search" if request.GET.get("q") else "list", "student", page)
-    return render(request, "casework/student_list.html", {"page": page, "params": request.GET})
-
-
-@login_required
-def student_detail(request, pk):
-    student = get_object_or_404(
-        access.visible_students(request.user).select_related("school", "home_borough"), pk=pk
-    )
-    roster_only = access.is_roster_only(request.user, student)
-    cases = [] if roster_only else list(access.visible_cases(request.user).filter(student=student))
-    can_open = access.may_open_case(request.user, student.school)
-    log(request, "view", "student", [student], student=student)
-    return render(
-        request,
-        "casework/student_detail.html",
-        {"student": student, "roster_only": roster_only, "cases": cases, "can_open": can_open},
-    )
-
-
-@login_required
-def roster_import(request):
-    schools = access.roster_schools(request.user)
-    if not schools:
-        raise PermissionDenied
-    school = schools[0]
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job = attempt(
-            request,
-            roster.start_roster_import,
-            by=request.user,
-            school=school,
-            file_name=upload.name,
-            data=upload.read(roster.MAX_BYTES + 1),
-            dry_run=form.cleaned_data["dry_run"],
-        )
-        if job:
-            return redirect("casework:job_detail", job.pk)
-    return render(request, "casework/roster_import.html", {"form": form, "school": school})
-
-
-@login_required
-def job_detail(request, pk):
-    """A job's progress, polled by htmx while it runs; its row errors quote roster data."""
-    job = access.get_visible_job_or_404(request.user, pk)
-    log(request, "view", "job", [job])
-    template = "casework/_job_status.html" if is_htmx(request) else "casework/job_detail.html"
-    return render(request, template, {"job": job})
