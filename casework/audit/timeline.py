@@ -3,7 +3,7 @@ in SQL (DESIGN.md §6)."""
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -14,16 +14,24 @@ from django.utils.translation import gettext as _
 from casework.models import AccessEvent, Case, ReferralKind, ReferralStatus
 from partners.models import User
 
+from . import wording
 from .history import CASE_HISTORY_SOURCES, HISTORY_ACTIONS, history_model, visible_fields
 
 
 @dataclass
 class TimelineEntry:
+    """One entry: `summary` and `detail` are the API's (codes, field names); `sentence`, `lines`
+    ({label, old, new}) and `reason` are the page's words, set by `describe`."""
+
     at: object
     kind: str  # history / referral / access
     summary: str
     user_name: str
     detail: dict
+    record: dict | None = field(default=None, compare=False, repr=False)
+    sentence: str = field(default="", compare=False)
+    lines: list = field(default_factory=list, compare=False)
+    reason: str = field(default="", compare=False)
 
 
 class TimelineRow(NamedTuple):
@@ -185,6 +193,7 @@ def _entry(row: TimelineRow, labels: dict) -> TimelineEntry:
             f"{labels['statuses'].get(status, status)}",
             user_name=user_name,
             detail={"referral": str(data["id"]), "status": status, "kind": kind},
+            record=data,
         )
     prev = _decoded(row.prev)
     source, model_name, _fk = TIMELINE_SOURCES[row.src]
@@ -204,6 +213,7 @@ def _entry(row: TimelineRow, labels: dict) -> TimelineEntry:
         + (f": {reason}" if reason else ""),
         user_name=user_name,
         detail={"source": source, "action": done, "reason": reason, "changes": changes},
+        record=data,
     )
 
 
@@ -267,8 +277,38 @@ class Timeline:
             return [TimelineRow._make(row) for row in cursor.fetchall()]
 
 
+def describe(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Sets each entry's words in the reader's language (`wording`): a sentence, its changes
+    as labelled lines, its reason. The names the entries show cost one query for them all."""
+    models = {source: model_name for source, model_name, _fk in TIMELINE_SOURCES}
+    wanted = set()
+    for entry in entries:
+        if entry.kind == "history":
+            model_name = models[entry.detail["source"]]
+            wanted |= wording.wanted_names(model_name, entry.record, entry.detail["changes"])
+        elif entry.kind == "referral":
+            wanted |= wording.wanted_names("Referral", entry.record, ())
+    names = wording.names_of(wanted)
+    for entry in entries:
+        if entry.kind == "history":
+            source, changes = entry.detail["source"], entry.detail["changes"]
+            model_name, record = models[source], entry.record or {}
+            entry.sentence = wording.history_sentence(
+                source, model_name, entry.detail["action"], record, changes, names
+            )
+            entry.lines = wording.change_lines(model_name, changes, names, record)
+            entry.reason = wording.reason_text(entry.detail["reason"])
+        elif entry.kind == "referral":
+            entry.sentence, entry.reason = wording.referral_sentence(entry.record or {}, names)
+        else:
+            entry.sentence = entry.summary
+    return entries
+
+
 def case_timeline(
     case: Case, *, include_access: bool = True, limit: int = 500, hidden_notes: Iterable = ()
 ):
-    """The newest `limit` entries of the case's timeline (see `Timeline`)."""
-    return Timeline(case, include_access=include_access, hidden_notes=hidden_notes)[:limit]
+    """The newest `limit` entries of the case's timeline (see `Timeline`), in the reader's
+    words (`describe`)."""
+    entries = Timeline(case, include_access=include_access, hidden_notes=hidden_notes)[:limit]
+    return describe(entries)
