@@ -123,3 +123,9 @@ def anchor_access_log() -> int:
 def fail_stale_jobs() -> int:
     """Fail jobs left queued or running by a worker that is gone (casework.workflows.jobs)."""
     return jobs.fail_stale_jobs()
+
+
+@shared_task
+def drop_expired_checked_files() -> int:
+    """Hourly: drop the kept file of a clean dry run not saved in time (workflows.roster)."""
+    return roster.drop_expired_checked_files()

@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.fail_stale_jobs",
         "schedule": 10 * 60.0,
     },
+    # A clean dry run keeps its file so that one click saves it; past CHECKED_FILE_KEPT it goes.
+    "drop-expired-checked-files": {
+        "task": "casework.tasks.drop_expired_checked_files",
+        "schedule": 60 * 60.0,
+    },
 }
 
 # --- Roster imports (casework/imports/) -----------------------------------------------------

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from datetime import timedelta
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from casework.queue import enqueue
 from partners.models import Organization, User
 
 from .common import attribute
+from .errors import GuardFailed
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,9 @@ IMPORT_TASK = "casework.tasks.import_roster"  # enqueued by name (casework.queue
 MAX_BYTES = 5 * 1024 * 1024
 EXTENSIONS = (".csv", ".xlsx")
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive; an old .xls renamed is not
+# A clean dry run keeps its file so that the job page can save it without a second upload; the
+# file is personal data, so it goes when it is saved, or when this much time has passed.
+CHECKED_FILE_KEPT = timedelta(hours=24)
 
 
 @transaction.atomic
@@ -59,11 +64,72 @@ def start_roster_import(
     return job
 
 
+def may_save_checked(job: Job, *, now=None) -> bool:
+    """Whether the job is a clean dry run whose file may still be saved from its page."""
+    return (
+        job.kind == Job.Kind.ROSTER_IMPORT
+        and job.dry_run
+        and job.status == Job.Status.SUCCEEDED
+        and not job.result.get("saved_as")
+        and job.payload is not None
+        and job.finished_at is not None
+        and job.finished_at > (now or timezone.now()) - CHECKED_FILE_KEPT
+    )
+
+
+@transaction.atomic
+def save_checked_import(job: Job, *, by: User) -> Job:
+    """Start the real import of a clean dry run's file, without a second upload: a new job,
+    returned. The dry run gives its file to the new job and records it under
+    `result["saved_as"]`, so that it is saved once."""
+    checked = (
+        Job.objects.select_for_update(of=("self",)).select_related("organization").get(pk=job.pk)
+    )
+    if checked.kind != Job.Kind.ROSTER_IMPORT or not checked.dry_run:
+        raise GuardFailed(_("검사만 한 작업이 아니어서 여기서 저장할 수 없습니다."))
+    if checked.result.get("saved_as"):
+        raise GuardFailed(
+            _("이 검사 결과는 이미 저장했습니다. 같은 파일을 두 번 저장하지 않습니다.")
+        )
+    if checked.status != Job.Status.SUCCEEDED:
+        raise GuardFailed(
+            _(
+                "검사에서 오류가 나온 파일은 저장할 수 없습니다. 오류를 고친 파일을 다시 올려 주세요."
+            )
+        )
+    if not may_save_checked(checked):
+        raise GuardFailed(
+            _("검사한 파일은 하루 동안만 보관합니다. 파일을 다시 올려 검사해 주세요.")
+        )
+    saved = start_roster_import(
+        by=by,
+        school=checked.organization,
+        file_name=checked.file_name,
+        data=bytes(checked.payload),
+        dry_run=False,
+    )
+    checked.payload = None  # the new job holds the file now
+    checked.result = {**checked.result, "saved_as": str(saved.pk)}
+    attribute(checked, by)
+    checked.save(update_fields=["payload", "result"])
+    return saved
+
+
+def drop_expired_checked_files(*, now=None) -> int:
+    """Drop the files of dry runs not saved within CHECKED_FILE_KEPT; the count."""
+    cutoff = (now or timezone.now()) - CHECKED_FILE_KEPT
+    # `payload` is kept out of the job's history, so a plain update writes no history row.
+    return Job.objects.filter(
+        kind=Job.Kind.ROSTER_IMPORT, payload__isnull=False, finished_at__lt=cutoff
+    ).update(payload=None)
+
+
 def run_roster_import(job: Job) -> None:
     """Validate the running job's roster file and, unless it is a dry run, apply it all or
     nothing. The job shows progress while rows are checked and ends succeeded (with counts, and
-    a preview for a dry run) or failed (with row errors); either way the uploaded file is
-    dropped. The job comes claimed (casework.workflows.jobs.claim_queued_job)."""
+    a preview for a dry run) or failed (with row errors). The uploaded file is dropped, except
+    after a clean dry run (save_checked_import saves it). The job comes claimed
+    (casework.workflows.jobs.claim_queued_job)."""
     try:
         _import_file(job)
     except Exception:
@@ -80,7 +146,10 @@ def run_roster_import(job: Job) -> None:
                 ),
             }
         ]
-    job.payload = None  # the file holds personal data: keep it no longer than the work
+    if not (job.dry_run and job.status == Job.Status.SUCCEEDED):
+        # The file holds personal data: keep it no longer than the work. Only a clean dry run
+        # keeps it, for save_checked_import, until CHECKED_FILE_KEPT has passed.
+        job.payload = None
     job.finished_at = timezone.now()
     job.save(
         update_fields=["status", "total", "processed", "errors", "result", "payload", "finished_at"]
