@@ -38,6 +38,7 @@ from .capabilities import (
     may_send_from,
     may_triage,
     menu,
+    organizations_seeing_cases,
     organizations_where,
     organizations_where_triaging,
     receiver_roles,

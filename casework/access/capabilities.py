@@ -100,6 +100,13 @@ def organizations_where_triaging(user: User) -> list[Organization]:
     return organizations_where(user, r.TRIAGE_ROLES)
 
 
+def organizations_seeing_cases(user: User) -> list[Organization]:
+    """The organisations whose cases the user sees by role: an owner school's staff who hold its
+    cases, a district office's staff the cases it leads. Anyone else sees only the cases whose
+    team they are on."""
+    return organizations_where(user, (*r.OWNER_SCHOOL_GRANTS, *r.LEAD_OFFICE_GRANTS))
+
+
 def may_open_case(user: User, school: Organization) -> bool:
     return holds_role(user, school.pk, r.OPEN_CASE_ROLES)
 

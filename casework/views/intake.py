@@ -4,7 +4,7 @@ personal data logs one access event."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,8 +15,9 @@ from casework.forms import (
     ConcernForm,
     TriageForm,
 )
-from casework.models import Concern
+from casework.models import FINISHED_STATUSES, Concern
 from casework.workflows import intake
+from casework.workflows.errors import WorkflowError
 from core.pagination import SlimPaginator
 from partners.models import Organization
 
@@ -85,56 +86,129 @@ def concern_new(request):
     return render(request, "casework/concern_new.html", context)
 
 
+def _open_case_of(user, student_id):
+    """The student's open case the user sees (what a concern may be attached to), if any."""
+    return (
+        access.visible_cases(user)
+        .filter(student_id=student_id)
+        .exclude(status__in=FINISHED_STATUSES)
+        .first()
+    )
+
+
+def _triage_school_ids(user) -> set:
+    return {school.pk for school in access.organizations_where_triaging(user)}
+
+
 @login_required
 def concern_list(request):
     concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
     page = SlimPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "concern", page)
-    triage_schools = {school.pk for school in access.organizations_where_triaging(request.user)}
     open_cases = {
         c.student_id: c
         for c in access.visible_cases(request.user)
         .filter(student_id__in=[c.student_id for c in page])
-        .exclude(status__in=["closed", "not_selected"])
+        .exclude(status__in=FINISHED_STATUSES)
     }
     return render(
         request,
         "casework/concern_list.html",
         {
             "page": page,
-            "triage_schools": triage_schools,
+            "triage_schools": _triage_school_ids(request.user),
             "open_cases": open_cases,
-            "triage_form": TriageForm(),
         },
     )
+
+
+def _concern_or_404(user, pk) -> Concern:
+    return get_object_or_404(selectors.visible_concerns(user).select_related("triaged_by"), pk=pk)
+
+
+def _concern_page(request, concern: Concern, form: TriageForm, status: int = 200):
+    """The concern in full, with the triage forms for whoever may triage it."""
+    user = request.user
+    triaging = concern.status == Concern.Status.OPEN and concern.school_id in _triage_school_ids(
+        user
+    )
+    log(request, "view", "concern", [concern], student=concern.student)
+    return render(
+        request,
+        "casework/concern_detail.html",
+        {
+            "concern": concern,
+            "triaging": triaging,
+            "open_case": _open_case_of(user, concern.student_id) if triaging else None,
+            "case_visible": bool(
+                concern.case_id and access.visible_cases(user).filter(pk=concern.case_id).exists()
+            ),
+            "student_visible": access.visible_students(user).filter(pk=concern.student_id).exists(),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+def concern_detail(request, pk):
+    return _concern_page(request, _concern_or_404(request.user, pk), TriageForm())
+
+
+def _add_errors(form: TriageForm, exc: ValidationError) -> None:
+    """A workflow's refusal of the input, beside the field it is about."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
 @require_POST
 def concern_triage(request, pk):
-    concern = get_object_or_404(selectors.visible_concerns(request.user), pk=pk)
+    concern = _concern_or_404(request.user, pk)
+    if concern.school_id not in _triage_school_ids(request.user):
+        raise PermissionDenied
     form = TriageForm(request.POST)
     if form.is_valid():
-        case = None
-        if form.cleaned_data["decision"] == Concern.Triage.ATTACH:
-            case = (
-                access.visible_cases(request.user)
-                .filter(student=concern.student)
-                .exclude(status__in=["closed", "not_selected"])
-                .first()
-            )
-        result = attempt(
-            request,
-            intake.triage_concern,
-            concern,
-            by=request.user,
-            decision=form.cleaned_data["decision"],
-            case=case,
-            reason=form.cleaned_data["reason"],
+        decision = form.cleaned_data["decision"]
+        case = (
+            _open_case_of(request.user, concern.student_id)
+            if decision == Concern.Triage.ATTACH
+            else None
         )
-        if result and result.case_id and result.triage == Concern.Triage.OPEN_CASE:
-            messages.success(
-                request, _("사례를 개설했습니다: %(number)s") % {"number": result.case.number}
+        try:
+            result = intake.triage_concern(
+                concern,
+                by=request.user,
+                decision=decision,
+                case=case,
+                reason=form.cleaned_data["reason"],
             )
-            return redirect("casework:case_detail", result.case_id)
-    return redirect("casework:concern_list")
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("casework:concern_detail", concern.pk)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if result.triage == Concern.Triage.OPEN_CASE:
+                messages.success(
+                    request, _("사례를 개설했습니다: %(number)s") % {"number": result.case.number}
+                )
+                return redirect("casework:case_detail", result.case_id)
+            if result.triage == Concern.Triage.ATTACH:
+                messages.success(
+                    request,
+                    _("%(name)s 학생의 지원 요청을 진행 중인 사례 %(number)s에 연결했습니다.")
+                    % {"name": concern.student.name, "number": result.case.number},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s 학생의 지원 요청을 지원 불필요로 처리했습니다.")
+                    % {"name": concern.student.name},
+                )
+            return redirect("casework:concern_list")
+    # The page again, each error beside its field.
+    return _concern_page(request, concern, form, status=400)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from casework import access
 from casework.models import Job, Note
-from casework.workflows import records
+from casework.workflows import intake, records
 from tests.access.matrix import iter_routes
 from tests.factories import CaseFactory, ReferralFactory, StudentFactory
 
@@ -27,6 +27,7 @@ KINDS = {
     "students": "student",
     "referrals": "referral",
     "jobs": "job",
+    "concerns": "concern",
 }
 # Object routes whose pk is not one of the kinds above, with why they are not compared here.
 OTHER = {
@@ -55,6 +56,7 @@ SELECTORS = {
     "student": access.visible_students,
     "referral": access.visible_referrals,
     "job": access.visible_jobs,
+    "concern": access.visible_concerns,
 }
 UUID_PK = re.compile(r"(?:^|/)([a-z]+)/<uuid:pk>/")
 
@@ -108,6 +110,14 @@ def sample(world):
         "student": [ours.student, theirs.student, *StudentFactory._meta.model.objects.all()],
         "referral": referrals,
         "job": jobs,
+        "concern": [
+            intake.raise_concern(
+                by=world["teacher"], student=ours.student, difficulties=["health"]
+            ),
+            intake.raise_concern(
+                by=world["coordinator2"], student=theirs.student, difficulties=["health"]
+            ),
+        ],
     }
 
 

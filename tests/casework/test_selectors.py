@@ -25,6 +25,18 @@ def make_cases(world, n):
     return cases
 
 
+def test_work_queue_lists_the_most_urgent_concern_first(world):
+    for urgency in ("normal", "urgent", "high"):
+        intake.raise_concern(
+            by=world["teacher"],
+            student=StudentFactory(school=world.school),
+            difficulties=["health"],
+            urgency=urgency,
+        )
+    queue = selectors.work_queue(world["coordinator"])
+    assert [c.urgency for c in queue.new_concerns] == ["urgent", "high", "normal"]
+
+
 def test_work_queue_lists_each_kind_of_work(world):
     cases = make_cases(world, 3)
     selected = cases[0]
