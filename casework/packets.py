@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy
 
 from partners.catalogue import packet_fields
 
-from .choices import Difficulty, RiskLevel, Sex
-from .models import BenefitStatus, Referral
+from .choices import ConsentSubject, Difficulty, RiskLevel, Sex
+from .models import BenefitStatus, Consent, Referral
 
 BACKGROUND_FLAGS = {
     "multicultural": gettext_lazy("다문화·이주배경"),
@@ -71,13 +71,55 @@ def _field_value(referral: Referral, code: str):
 
 
 def build_packet(referral: Referral) -> dict:
-    """The snapshot: `fields` holds exactly the shared field codes, in catalogue order."""
+    """The snapshot: `fields` holds exactly the shared field codes, in catalogue order. When the
+    guardian's contact goes and the guardian who consented is not among the roster's guardians,
+    `guardian_consent` names the one who consented, so the receiver knows whom the contact is
+    not (`warnings`)."""
     order = list(packet_fields())
     codes = sorted(set(referral.shared_fields), key=order.index)
-    return {
-        "taken_at": timezone.now().isoformat(),
-        "fields": {code: _field_value(referral, code) for code in codes},
-    }
+    fields = {code: _field_value(referral, code) for code in codes}
+    packet = {"taken_at": timezone.now().isoformat(), "fields": fields}
+    if fields.get("guardian_contact"):
+        consented = _consenting_guardian(referral)
+        roster = {g["name"].strip() for g in fields["guardian_contact"]}
+        if consented is not None and consented.guardian_name.strip() not in roster:
+            packet["guardian_consent"] = {
+                "name": consented.guardian_name,
+                "relation": consented.relation,
+            }
+    return packet
+
+
+def _consenting_guardian(referral: Referral) -> Consent | None:
+    """The guardian's consent the referral goes on: its own, else the newest valid one."""
+    consent = referral.consent
+    if consent is not None and consent.subject == ConsentSubject.GUARDIAN:
+        return consent
+    for consent in referral.case.consents.filter(
+        subject=ConsentSubject.GUARDIAN, withdrawn_on__isnull=True
+    ).order_by("-given_on"):
+        if consent.is_valid():
+            return consent
+    return None
+
+
+def warnings(packet: dict | None) -> list[str]:
+    """What the reader of a packet must know before using it: a guardian's contact that is not
+    the guardian who consented."""
+    if not packet or not packet.get("guardian_consent"):
+        return []
+    consented = packet["guardian_consent"]
+    roster = packet.get("fields", {}).get("guardian_contact") or []
+    return [
+        _(
+            "동의한 보호자는 %(consented)s인데, 공유된 보호자 연락처는 명부의 %(roster)s입니다. "
+            "연락하기 전에 누가 동의했는지 확인하세요."
+        )
+        % {
+            "consented": f"{consented['name']}({consented['relation']})",
+            "roster": ", ".join(f"{g['name']}({g['relation']})" for g in roster),
+        }
+    ]
 
 
 def _label(code: str, value) -> str:

@@ -5,21 +5,25 @@ Objects come through the access selectors (invisible → 404); every change is a
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework import access, actions, packets, selectors
-from casework.forms import KrdsForm, MessageForm, ReferralForm
+from casework.choices import ConsentPurpose, LegalBasis
+from casework.forms import ConsentForm, KrdsForm, MessageForm, ReferralForm
 from casework.models import Case, Referral, ReferralKind, ReferralStatus
 from casework.models.referrals import OPEN_STATUSES
 from casework.workflows import referrals as wf
 from casework.workflows import sharing, transfers
+from casework.workflows.consent_gaps import consent_gaps
+from casework.workflows.errors import WorkflowError
 from core.pagination import SlimPaginator
 from partners.catalogue import packet_fields
-from partners.choices import Domain
+from partners.choices import Domain, OrganizationKind
 from partners.models import Organization, User
 
 from .common import PAGE_SIZE, attempt, log, visible_case_or_404
@@ -59,6 +63,7 @@ def referral_new(request, pk):
     }
     form = ReferralForm(data, initial=initial, targets=choices)
     preview = None
+    intent = (data or {}).get("intent", "preview")
     if data is not None and form.is_valid():
         cleaned = form.cleaned_data
         if cleaned["kind"] == "escalation":
@@ -82,12 +87,12 @@ def referral_new(request, pk):
                 "urgency": cleaned["urgency"],
                 "respond_by": cleaned["respond_by"],
             }
-            intent = data.get("intent", "preview")
             if intent == "preview":
-                preview = _preview(request, case, args)
+                preview = _preview(request, case, args, form)
             else:
-                create = wf.create_and_send_referral if intent == "send" else wf.create_referral
-                referral = attempt(request, create, case, by=request.user, **args)
+                # A draft is kept whatever the consent state; sending needs the consent.
+                create = wf.create_and_send_referral if intent == "send" else wf.draft_referral
+                referral = attempt_on_form(request, form, create, case, by=request.user, **args)
                 if referral is not None:
                     text = (
                         _("의뢰를 보냈습니다: %(number)s")
@@ -95,7 +100,13 @@ def referral_new(request, pk):
                         else _("의뢰를 임시 저장했습니다: %(number)s")
                     )
                     messages.success(request, text % {"number": referral.number})
+                    if intent == "draft_consent":
+                        return redirect(
+                            reverse("casework:referral_detail", args=[referral.pk])
+                            + "#consent-record"
+                        )
                     return redirect("casework:referral_detail", pk=referral.pk)
+    mark_errors(form)
     log(request, "view", "referral_form", [case], case=case, student=case.student)
     catalogue = packet_fields()
     return render(
@@ -105,8 +116,8 @@ def referral_new(request, pk):
             "case": case,
             "sender": sender,
             "form": form,
-            "rows": rows,
-            "borough_code": borough_code,
+            "groups": directory_groups(rows),
+            "borough": _borough(case, borough_code),
             "escalation_to": escalation_to,
             "preview": preview,
             "sensitive": [c for c, f in catalogue.items() if f.sensitive],
@@ -126,19 +137,79 @@ def _consent_status(case: Case, receiver: Organization | None) -> dict | None:
         "purpose": sharing.consent_purpose_label(receiver),
         "covering": list(sharing.consents_covering(case, receiver).values()),
         "missing": sharing.missing_consent(case, receiver),
+        "gaps": consent_gaps(case, receiver),
     }
 
 
-def _preview(request, case, args):
+def _borough(case: Case, code: str) -> Organization | None:
+    """The borough the directory is filtered by: the student's home, else the school's."""
+    if case.student.home_borough_id:
+        return case.student.home_borough
+    return Organization.objects.filter(
+        kind=OrganizationKind.LOCAL_GOVERNMENT, region_code=code
+    ).first()
+
+
+def directory_groups(rows: list[dict]) -> list[dict]:
+    """The directory by organisation, each listed once: the organisation as a whole (when it
+    may be referred to) and its services under it, in the rows' order of names."""
+    groups: dict = {}
+    for row in rows:
+        org = row["organization"]
+        group = groups.setdefault(
+            org.pk, {"organization": org, "whole": None, "services": [], "agreement": False}
+        )
+        if row["service"] is None:
+            group["whole"] = row
+        else:
+            group["services"].append(row)
+        group["agreement"] = group["agreement"] or row["agreement"]
+    return sorted(groups.values(), key=lambda g: g["organization"].name)
+
+
+def attempt_on_form(request, form, workflow, *args, **kwargs):
+    """`attempt`, with a refusal about one of the form's fields shown beside that field."""
+    try:
+        return workflow(*args, **kwargs)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            for text in exc.messages:
+                messages.error(request, text)
+            return None
+        for field, errors in exc.message_dict.items():
+            if field in form.fields:
+                form.add_error(field, errors)
+            else:
+                for text in errors:
+                    messages.error(request, text)
+    return None
+
+
+def mark_errors(form) -> None:
+    """KRDS marks a field in error on its input too."""
+    if not form.is_bound:
+        return
+    for name in form.errors:
+        if name in form.fields:
+            widget = form.fields[name].widget
+            widget.attrs["aria-invalid"] = "true"
+            if "krds-input" in widget.attrs.get("class", ""):
+                widget.attrs["class"] += " is-error"
+
+
+def _preview(request, case, args, form):
     """What the receiver would see: every guard run and the packet taken as sending would, with
-    nothing kept (a refusal becomes a message on the page)."""
-    preview = attempt(request, wf.preview_referral, case, by=request.user, **args)
+    nothing kept (a refusal becomes a message on the page, or an error beside its field)."""
+    preview = attempt_on_form(request, form, wf.preview_referral, case, by=request.user, **args)
     if preview is None:
         return None
     return {
         "to": preview.referral.to_organization,
         "service": preview.referral.service,
         "rows": packets.display_rows(preview.packet),
+        "warnings": packets.warnings(preview.packet),
         "respond_by": preview.respond_by,
         "legal_basis": preview.referral.get_legal_basis_display(),
     }
@@ -218,7 +289,11 @@ def visible_referral_or_404(request, pk) -> Referral:
 
 @login_required
 def referral_detail(request, pk):
-    referral = visible_referral_or_404(request, pk)
+    return _detail_page(request, visible_referral_or_404(request, pk))
+
+
+def _detail_page(request, referral: Referral, consent_form=None):
+    """The referral page; `consent_form` re-shown with what was typed and its errors."""
     checker = access.AccessChecker(request.user)
     case_perms = checker.perms(referral.case)
     full = access.VIEW_CASE in case_perms
@@ -231,6 +306,12 @@ def referral_detail(request, pk):
     if receiver and referral.status in OPEN_STATUSES:
         assignees = access.receiving_people(referral.to_organization)
     thread = list(referral.messages.select_related("author", "organization"))
+    drafting = can_send and referral.status == ReferralStatus.DRAFT
+    gaps = []
+    if drafting and referral.legal_basis == LegalBasis.CONSENT:
+        gaps = consent_gaps(referral.case, referral.to_organization)
+        if consent_form is None and gaps:
+            consent_form = _consent_form(referral, gaps)
     log(request, "view", "referral", [referral], case=referral.case)
     return render(
         request,
@@ -243,6 +324,10 @@ def referral_detail(request, pk):
             "can_send": can_send,
             "can_decide": can_decide,
             "packet_rows": packets.display_rows(referral.packet),
+            "packet_warnings": packets.warnings(referral.packet),
+            "consent_gaps": gaps,
+            "consent_purpose": sharing.consent_purpose_label(referral.to_organization),
+            "consent_form": consent_form if drafting else None,
             "shared_labels": [
                 packet_fields()[c].label for c in referral.shared_fields if c in packet_fields()
             ],
@@ -253,6 +338,40 @@ def referral_detail(request, pk):
             "is_open": referral.status in OPEN_STATUSES,
         },
     )
+
+
+def _consent_form(referral: Referral, gaps: list[dict]):
+    """The consent the send step lacks, ready to record: the first missing subject, the
+    purposes the receiver needs."""
+    purposes = [ConsentPurpose.SUPPORT, sharing.consent_purpose(referral.to_organization)]
+    return ConsentForm(
+        prefix="consent", initial={"subject": gaps[0]["subject"], "purposes": purposes}
+    )
+
+
+@login_required
+@require_POST
+def referral_consent(request, pk):
+    """The draft's send step records the consent it lacks (the case page's consent action) and
+    comes back to the draft: nothing typed is lost."""
+    referral = visible_referral_or_404(request, pk)
+    if referral.status != ReferralStatus.DRAFT or not access.acts_for_referral_sender(
+        request.user, referral
+    ):
+        raise PermissionDenied(_("보내기 전의 의뢰에서 보낸 기관의 사례 담당자만 할 수 있습니다."))
+    case = actions.CASE.find(request.user, referral.case_id)
+    step = actions.CASE["consent"]
+    form = step.form(request.POST, prefix="consent")
+    if form.is_valid():
+        done = attempt_on_form(request, form, step.run, case, by=request.user, **form.cleaned_data)
+        if done is not None:
+            messages.success(
+                request,
+                _("%(subject)s 동의를 기록했습니다.") % {"subject": done.get_subject_display()},
+            )
+            return redirect(reverse("casework:referral_detail", args=[referral.pk]) + "#send")
+    mark_errors(form)
+    return _detail_page(request, referral, consent_form=form)
 
 
 def _after_action(user, referral):
@@ -269,6 +388,8 @@ def referral_action(request, pk, action):
     message in the thread."""
     if action == "message":
         return referral_message(request, pk)
+    if action == "consent":
+        return referral_consent(request, pk)
     referral = actions.REFERRAL.find(request.user, pk)
     step = actions.REFERRAL.get(action)
     if step is None:

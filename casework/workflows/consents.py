@@ -12,7 +12,15 @@ from django.utils.translation import gettext as _
 
 from casework import access, deadlines
 from casework.choices import LegalBasis
-from casework.models import Case, CaseMember, CaseParticipant, Consent, Referral, ReferralKind
+from casework.models import (
+    Case,
+    CaseMember,
+    CaseParticipant,
+    Consent,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+)
 from casework.models.referrals import OPEN_STATUSES
 from casework.notify import notify
 from partners.models import User
@@ -66,8 +74,11 @@ def _revoke_what_relied_on_consent(
         .first()
     )
     cancelled = []
-    for referral in Referral.objects.select_for_update().filter(
-        case=case, legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES
+    # A draft shares nothing: it stays, and sending checks the consent again.
+    for referral in (
+        Referral.objects.select_for_update()
+        .filter(case=case, legal_basis=LegalBasis.CONSENT, status__in=OPEN_STATUSES)
+        .exclude(status=ReferralStatus.DRAFT)
     ):
         if not missing_consent(case, referral.to_organization, day):
             if referral.consent is None or referral.consent.is_valid(day):

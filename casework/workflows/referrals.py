@@ -141,8 +141,11 @@ def create_referral(
     urgency: str = Urgency.NORMAL,
     respond_by=None,
     notes_excerpt: str = "",
+    consent_at_send: bool = False,
 ) -> Referral:
-    """A draft referral. Nothing leaves the sender until `send_referral`."""
+    """A draft referral. Nothing leaves the sender until `send_referral`. With
+    `consent_at_send` (`draft_referral`) a draft on the consent basis is kept even while the
+    consent is missing: a draft shares nothing, and sending checks the consent again."""
     sender = sending_organization(by, case)
     if sender is None:
         raise PermissionDenied(_("이 사례의 의뢰는 사례 담당자만 작성할 수 있습니다."))
@@ -204,11 +207,18 @@ def create_referral(
         created_by=by,
     )
     check_shared_fields(referral, at_send=False)
-    check_legal_basis(referral)
+    if not consent_at_send or referral.legal_basis != LegalBasis.CONSENT or consent is not None:
+        check_legal_basis(referral)
     referral.number = _next_number(sender)
     attribute(referral, by, "의뢰 작성")
     referral.save()
     return referral
+
+
+def draft_referral(case: Case, *, by: User, **fields) -> Referral:
+    """The referral form's 임시 저장: kept whatever the consent state (`fields` as for
+    `create_referral`); `send_referral` refuses until the consents cover the receiver."""
+    return create_referral(case, by=by, consent_at_send=True, **fields)
 
 
 @dataclass(frozen=True)
