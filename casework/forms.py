@@ -109,6 +109,15 @@ class ConsentForm(KrdsForm):
         choices=ConsentPurpose.choices,
         initial=[ConsentPurpose.SUPPORT],
         widget=KrdsCheckboxes,
+        help_text=_(
+            "협력기관에 의뢰하려면 '협력기관 정보 제공', 교육지원청에 지원을 요청하려면 "
+            "'교육지원청 정보 제공' 목적이 담긴 동의가 있어야 합니다."
+        ),
+    )
+    recipients = forms.CharField(
+        label=_("제공받는 기관 (기관 코드, 쉼표로 구분)"),
+        required=False,
+        help_text=_("비워 두면 동의 목적에 맞는 모든 기관에 제공할 수 있습니다."),
     )
     method = forms.ChoiceField(label=_("동의 방법"), choices=ConsentMethod.choices)
     given_on = forms.DateField(
@@ -117,8 +126,14 @@ class ConsentForm(KrdsForm):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     expires_on = forms.DateField(
-        label=_("만료일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("만료일"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("비워 두면 철회할 때까지 유효합니다."),
     )
+
+    def clean_recipients(self):
+        return [name.strip() for name in self.cleaned_data["recipients"].split(",") if name.strip()]
 
 
 class PlanForm(KrdsForm):
@@ -167,8 +182,14 @@ class MeetingForm(KrdsForm):
 
 
 class ImportForm(KrdsForm):
-    file = forms.FileField(label=_("명부 파일 (CSV 또는 XLSX)"))
-    dry_run = forms.BooleanField(label=_("먼저 검사만 하기"), required=False, initial=True)
+    """A roster file is checked first (a dry run) and saved from the check's page; `save_now`
+    skips the check. The template writes the check box in KRDS markup itself."""
+
+    file = forms.FileField(
+        label=_("명부 파일 (CSV 또는 XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    save_now = forms.BooleanField(label=_("검사 없이 바로 저장하기"), required=False)
 
 
 class ReasonForm(KrdsForm):

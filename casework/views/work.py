@@ -6,11 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework import access, actions, audit, instruments, selectors
-from casework.choices import Difficulty, RiskLevel
+from casework.choices import ConsentPurpose, Difficulty, RiskLevel
 from casework.forms import (
     CaseOpenForm,
     ConsentForm,
@@ -22,12 +23,13 @@ from casework.forms import (
 )
 from casework.models import Case, CaseStatus, Consent, Intervention, SupportPlan
 from casework.models.referrals import OPEN_STATUSES
-from casework.workflows import consents, intake, lifecycle, transfers
+from casework.workflows import consents, intake, lifecycle, planning, transfers
+from casework.workflows.errors import WorkflowError
 from core import params
 from core.pagination import SlimPaginator
 from partners.models import Membership
 
-from .common import PAGE_SIZE, attempt, form_errors, is_htmx, log, visible_case_or_404
+from .common import PAGE_SIZE, attempt, is_htmx, log, visible_case_or_404
 
 # --- Cases -----------------------------------------------------------------------------------
 
@@ -45,12 +47,20 @@ def case_list(request):
     ).order_by("-updated_at")
     page = SlimPaginator(cases, PAGE_SIZE).get_page(params.get("page"))
     log(request, "search" if params.get("q") else "list", "case", page)
+    filtered = params.get("mine") == "1" or any(
+        (params.get(name) or "").strip() for name in ("q", "status", "risk_level", "difficulty")
+    )
     context = {
         "page": page,
         "statuses": CaseStatus.choices,
         "risks": RiskLevel.choices,
         "difficulties": Difficulty.choices,
         "params": params,
+        "filtered": filtered,
+        # An empty list says whose cases this person sees (access decides).
+        "case_organizations": [o.name for o in access.organizations_seeing_cases(request.user)]
+        if not filtered and not page.object_list
+        else [],
     }
     template = "casework/_case_rows.html" if is_htmx(request) else "casework/case_list.html"
     return render(request, template, context)
@@ -77,6 +87,29 @@ def case_new(request):
 
 @login_required
 def case_detail(request, pk):
+    return _case_page(request, pk)
+
+
+# Where each form of the case page sits: its section's anchor. A form that fails re-renders
+# the page (400) with what was typed, its errors beside its fields and its section open.
+SECTIONS = {
+    "transition": "next-step",
+    "note": "notes",
+    "consent": "consent-form",
+    "plan": "plans",
+    "plan_submit": "plans",
+    "intervention": "plans",
+    "log": "plans",
+    "team_add": "team",
+    "team_remove": "team",
+    "assessment": "assessment",
+    "transfer": "transfer",
+}
+
+
+def _case_page(request, pk, *, failed=None, form=None, errors=(), status=200):
+    """The case page; `failed` names the form that was refused, `form` is that form as typed
+    and `errors` the refusals that belong to no field."""
     try:
         case = selectors.case_detail(request.user, pk)
     except Case.DoesNotExist as exc:
@@ -85,12 +118,25 @@ def case_detail(request, pk):
     perms = checker.perms(case)
     notes = list(selectors.list_rows(access.visible_notes(request.user, case), author="user"))
     log(request, "view", "case", [case], case=case, student=case.student)
-    team_form = TeamForm()
+    bound = {failed: form} if failed and form is not None else {}
+    team_form = bound.get("team_add") or TeamForm()
     team_form.fields["user"].choices = [
-        (m.user_id, f"{m.user} ({m.get_role_display()})") for m in access.team_candidates(case)
+        (str(m.user_id), f"{m.user} ({m.get_role_display()})") for m in access.team_candidates(case)
     ]
+    # A link from the checklist opens the consent form with its subject chosen.
+    opened = failed or request.GET.get("open", "")
+    subject = request.GET.get("subject", "")
+    consent_form = bound.get("consent")
+    if consent_form is None and opened == "consent" and subject:
+        consent_form = ConsentForm(initial={"subject": subject})
     instrument = instruments.instruments().get("needs_checklist")
-    transitions = sorted(lifecycle.ALLOWED.get(case.status, set()), key=CaseStatus.values.index)
+    checks = lifecycle.checklist(case)
+    forward = lifecycle.FORWARD.get(case.status)
+    referral_context = _referral_context(request, case, perms, bound.get("transfer"))
+    section_errors = list(errors) + (list(form.non_field_errors()) if form is not None else [])
+    plans_case = None
+    if SECTIONS.get(failed) == "plans":  # the section is drawn in place, with its error
+        plans_case = selectors.case_plans(request.user, pk)
     return render(
         request,
         "casework/case_detail.html",
@@ -98,24 +144,33 @@ def case_detail(request, pk):
             "case": case,
             "perms": perms,
             "notes": notes,
-            "transitions": [(s, CaseStatus(s).label) for s in transitions],
-            "missing": lifecycle.missing_for_activation(case)
-            if case.status == CaseStatus.SELECTED
-            else [],
+            "checks": checks,
+            "next_label": CaseStatus(forward).label if forward else "",
+            "options": lifecycle.options(case, checks, referrals=referral_context["referrals"]),
             "steps": [(s.value, s.label) for s in CaseStatus if s != CaseStatus.NOT_SELECTED],
-            "transition_form": TransitionForm(initial={"version": case.version}),
-            "note_form": NoteForm(),
-            "consent_form": ConsentForm(),
-            "plan_form": PlanForm(),
+            "transition_form": bound.get("transition")
+            or TransitionForm(initial={"version": case.version}),
+            "note_form": bound.get("note") or NoteForm(),
+            "consent_form": consent_form or ConsentForm(),
+            "consent_fresh": consent_form is None,
+            "plan_form": bound.get("plan") or PlanForm(),
+            "plans_case": plans_case,
+            "plannable": case.status in planning.PLANNABLE,
             "team_form": team_form,
             "instrument": instrument,
             "instrument_items": instruments.items(instrument) if instrument else [],
-            **_referral_context(request, case, perms),
+            "purpose_labels": dict(ConsentPurpose.choices),
+            "failed": failed or "",
+            "opened": opened,
+            "section": SECTIONS.get(failed, ""),
+            "section_errors": section_errors,
+            **referral_context,
         },
+        status=status,
     )
 
 
-def _referral_context(request, case, perms) -> dict:
+def _referral_context(request, case, perms, transfer_form=None) -> dict:
     """The case page's referrals, its transfer and what the user may start from here."""
     from casework.forms import TransferForm
 
@@ -123,6 +178,7 @@ def _referral_context(request, case, perms) -> dict:
     referrals = list(
         case.referrals.select_related("to_organization", "service").order_by("-created_at")
     )
+    may_transfer = case.is_open and access.may_request_transfer(request.user, case, perms)
     return {
         "referrals": referrals,
         "can_refer": sender is not None and case.is_open,
@@ -131,9 +187,8 @@ def _referral_context(request, case, perms) -> dict:
         and case.lead_id == case.owner_id
         and case.is_open,
         # The workflow's own test, so that no one is shown a form that ends in a refusal.
-        "transfer_form": TransferForm()
-        if case.is_open and access.may_request_transfer(request.user, case, perms)
-        else None,
+        "transfer_form": (transfer_form or TransferForm()) if may_transfer else None,
+        "transfer_fresh": transfer_form is None,
         "pending_transfer_to": getattr(case, "pending_transfer_to", None),
     }
 
@@ -148,7 +203,13 @@ def case_plans(request, pk):
     perms = access.AccessChecker(request.user).perms(case)
     log(request, "view", "support_plan", list(case.plans.all()), case=case, student=case.student)
     template = "casework/_case_plans.html" if is_htmx(request) else "casework/case_plans.html"
-    return render(request, template, {"case": case, "perms": perms, "plan_form": PlanForm()})
+    context = {
+        "case": case,
+        "perms": perms,
+        "plan_form": PlanForm(),
+        "plannable": case.status in planning.PLANNABLE,
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -164,45 +225,87 @@ def case_timeline(request, pk):
 
 # The case page's forms, by the name each posts to. Each reads its input, turns it into the
 # arguments of one action of the table (casework/actions.py) and runs it; it answers the form
-# it read (its errors become messages), or None.
+# it read (None for the forms without one) and the refusals that belong to none of its fields.
+
+
+def _run(request, form, workflow, *args, done, **kwargs):
+    """Run a workflow for a form of the case page: on success say `done` (a text, or a function
+    of the result); a refusal becomes an error of the form's field it names, or of its section.
+    Forbidden actions still answer 403."""
+    try:
+        result = workflow(*args, **kwargs)
+    except WorkflowError as exc:
+        return None, [exc.message]
+    except ValidationError as exc:
+        errors = []
+        if hasattr(exc, "error_dict"):
+            for field, texts in exc.message_dict.items():
+                if form is not None and field in form.fields and field not in form.errors:
+                    form.add_error(field, texts)
+                else:
+                    errors.extend(texts)
+        else:
+            errors.extend(exc.messages)
+        return None, errors
+    messages.success(request, done(result) if callable(done) else done)
+    return result, []
 
 
 def _transition(request, case):
     action = actions.CASE["transition"]
     form = action.form(request.POST)
-    if form.is_valid():
-        done = attempt(request, action.run, case, by=request.user, **form.cleaned_data)
-        if done:
-            messages.success(
-                request, _("상태를 바꿨습니다: %(status)s") % {"status": done.get_status_display()}
-            )
-    return form
+    if not form.is_valid():
+        return form, []
+    _done, errors = _run(
+        request,
+        form,
+        action.run,
+        case,
+        by=request.user,
+        **form.cleaned_data,
+        done=lambda moved: (
+            _("상태를 바꿨습니다: %(status)s") % {"status": moved.get_status_display()}
+        ),
+    )
+    return form, errors
 
 
 def _note(request, case):
     action = actions.CASE["note"]
     form = action.form(request.POST)
-    if form.is_valid():
-        fields = dict(form.cleaned_data)
-        wanted = fields.pop("amends")
-        amends = None
-        if wanted:
-            amends = access.visible_notes(request.user, case).filter(pk=wanted).first()
-        if wanted and amends is None:
-            # A note that does not exist and one the user may not read answer alike.
-            messages.error(request, _("정정할 기록을 찾을 수 없습니다."))
-        else:
-            attempt(request, action.run, case, by=request.user, amends=amends, **fields)
-    return form
+    if not form.is_valid():
+        return form, []
+    fields = dict(form.cleaned_data)
+    wanted = fields.pop("amends")
+    amends = None
+    if wanted:
+        amends = access.visible_notes(request.user, case).filter(pk=wanted).first()
+    if wanted and amends is None:
+        # A note that does not exist and one the user may not read answer alike.
+        return form, [_("정정할 기록을 찾을 수 없습니다.")]
+    _done, errors = _run(
+        request,
+        form,
+        action.run,
+        case,
+        by=request.user,
+        amends=amends,
+        **fields,
+        done=_("기록을 추가했습니다."),
+    )
+    return form, errors
 
 
-def _with_form(name):
+def _with_form(name, done):
     def read(request, case):
         action = actions.CASE[name]
         form = action.form(request.POST)
-        if form.is_valid():
-            attempt(request, action.run, case, by=request.user, **form.cleaned_data)
-        return form
+        if not form.is_valid():
+            return form, []
+        _result, errors = _run(
+            request, form, action.run, case, by=request.user, **form.cleaned_data, done=done
+        )
+        return form, errors
 
     return read
 
@@ -210,14 +313,23 @@ def _with_form(name):
 def _plan_submit(request, case):
     data = request.POST
     plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
-    attempt(request, actions.PLAN["submit"].run, plan, by=request.user, version=data.get("version"))
+    return None, _run(
+        request,
+        None,
+        actions.PLAN["submit"].run,
+        plan,
+        by=request.user,
+        version=data.get("version"),
+        done=_("교장 승인을 요청했습니다. 승인되면 알림이 갑니다."),
+    )[1]
 
 
 def _intervention(request, case):
     data = request.POST
     plan = get_object_or_404(SupportPlan, pk=data.get("plan"), case=case)
-    attempt(
+    return None, _run(
         request,
+        None,
         actions.PLAN["intervention"].run,
         plan,
         by=request.user,
@@ -225,40 +337,52 @@ def _intervention(request, case):
         support_type=data.get("support_type", ""),
         description=data.get("description", ""),
         frequency=data.get("frequency", ""),
-    )
+        done=_("지원 활동을 추가했습니다."),
+    )[1]
 
 
 def _service_log(request, case):
     data = request.POST
     intervention = get_object_or_404(Intervention, pk=data.get("intervention"), plan__case=case)
-    attempt(
+    try:
+        occurred_on = data.get("occurred_on") and _date(data["occurred_on"])
+        minutes = params.integer(
+            data.get("duration_minutes"), "duration_minutes", label=_("시간(분)")
+        )
+    except ValidationError as exc:
+        return None, exc.messages
+    return None, _run(
         request,
+        None,
         actions.INTERVENTION["log"].run,
         intervention,
         by=request.user,
-        occurred_on=data.get("occurred_on") and _date(data["occurred_on"]),
-        duration_minutes=params.integer(
-            data.get("duration_minutes"), "duration_minutes", label=_("시간(분)")
-        )
-        or 0,
+        occurred_on=occurred_on,
+        duration_minutes=minutes or 0,
         note=data.get("note", ""),
-    )
+        done=_("회기를 기록했습니다."),
+    )[1]
 
 
 def _team_add(request, case):
     action = actions.CASE["team_add"]
     form = action.form(request.POST)
-    form.fields["user"].choices = [(str(m.user_id), "") for m in access.team_candidates(case)]
-    if form.is_valid():
-        user = next(
-            m.user
-            for m in access.team_candidates(case)
-            if str(m.user_id) == form.cleaned_data["user"]
-        )
-        attempt(
-            request, action.run, case, by=request.user, user=user, role=form.cleaned_data["role"]
-        )
-    return form
+    candidates = list(access.team_candidates(case))
+    form.fields["user"].choices = [(str(m.user_id), "") for m in candidates]
+    if not form.is_valid():
+        return form, []
+    user = next(m.user for m in candidates if str(m.user_id) == form.cleaned_data["user"])
+    _done, errors = _run(
+        request,
+        form,
+        action.run,
+        case,
+        by=request.user,
+        user=user,
+        role=form.cleaned_data["role"],
+        done=_("%(user)s 님을 사례 팀에 추가했습니다.") % {"user": user},
+    )
+    return form, errors
 
 
 def _team_remove(request, case):
@@ -267,8 +391,17 @@ def _team_remove(request, case):
         .select_related("user")
         .first()
     )
-    if member:
-        attempt(request, actions.CASE["team_remove"].run, case, by=request.user, user=member.user)
+    if member is None:
+        return None, [_("사례 팀에서 찾을 수 없는 사람입니다.")]
+    return None, _run(
+        request,
+        None,
+        actions.CASE["team_remove"].run,
+        case,
+        by=request.user,
+        user=member.user,
+        done=_("%(user)s 님을 사례 팀에서 제외했습니다.") % {"user": member.user},
+    )[1]
 
 
 def _assessment(request, case):
@@ -277,21 +410,25 @@ def _assessment(request, case):
         item["code"]: request.POST.get(item["code"]) for item in instruments.items(instrument)
     }
     answers = {k: v for k, v in answers.items() if v not in (None, "")}
-    attempt(
+    return None, _run(
         request,
+        None,
         actions.CASE["assessment"].run,
         case,
         by=request.user,
         instrument="needs_checklist",
         answers=answers,
-    )
+        done=_("평가를 저장했습니다."),
+    )[1]
 
 
 CASE_PAGE_FORMS = {
     "transition": _transition,
     "note": _note,
-    "consent": _with_form("consent"),
-    "plan": _with_form("plan"),
+    "consent": _with_form("consent", lambda consent: _("동의를 기록했습니다.")),
+    "plan": _with_form(
+        "plan", lambda plan: _("%(n)s차 지원 계획을 저장했습니다.") % {"n": plan.sequence}
+    ),
     "plan_submit": _plan_submit,
     "intervention": _intervention,
     "log": _service_log,
@@ -301,18 +438,25 @@ CASE_PAGE_FORMS = {
 }
 
 
+def _back_to_case(case):
+    # An empty fragment: the page opens at its top, where the confirmation is, and not at the
+    # anchor the form was posted from.
+    return redirect(reverse("casework:case_detail", args=[case.pk]) + "#")
+
+
 @login_required
 @require_POST
 def case_action(request, pk, action):
-    """The case page's forms. Each runs one action and returns to the case page."""
+    """The case page's forms. Each runs one action: done, back to the case page; refused, the
+    page again (400) with the form as typed and its errors beside it."""
     case = actions.CASE.find(request.user, pk)
     read = CASE_PAGE_FORMS.get(action)
     if read is None:
         raise Http404
-    form = read(request, case)
-    if form is not None and not form.is_valid():
-        form_errors(request, form)
-    return redirect("casework:case_detail", case.pk)
+    form, errors = read(request, case)
+    if errors or (form is not None and not form.is_valid()):
+        return _case_page(request, case.pk, failed=action, form=form, errors=errors, status=400)
+    return _back_to_case(case)
 
 
 def _date(text):
@@ -355,23 +499,21 @@ def transfer_request(request, pk):
 
     case = visible_case_or_404(request, pk)
     form = TransferForm(request.POST)
+    errors = []
     if form.is_valid():
-        if attempt(
+        _done, errors = _run(
             request,
+            form,
             transfers.request_transfer,
             case,
             by=request.user,
             to_school=form.cleaned_data["to_school"],
             reason=form.cleaned_data["reason"],
-        ):
-            messages.success(
-                request, _("전학 이관을 요청했습니다. 전학 간 학교의 수락을 기다립니다.")
-            )
-    else:
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
-    return redirect("casework:case_detail", pk=case.pk)
+            done=_("전학 이관을 요청했습니다. 전학 간 학교의 수락을 기다립니다."),
+        )
+    if errors or not form.is_valid():
+        return _case_page(request, case.pk, failed="transfer", form=form, errors=errors, status=400)
+    return _back_to_case(case)
 
 
 # --- Meetings --------------------------------------------------------------------------------
@@ -391,7 +533,11 @@ def meeting_new(request):
     org = access.meeting_organizations(request.user).order_by("name").first()
     if org is None:
         raise PermissionDenied
-    form = MeetingForm(request.POST or None)
+    # From a case page's checklist: the case to decide comes chosen, its decision to select.
+    wanted = request.GET.get("case", "")
+    form = MeetingForm(
+        request.POST or None, initial={"case": wanted, "decision": "select"} if wanted else None
+    )
     people = Membership.objects.current().filter(organization=org).select_related("user")
     form.fields["attendees"].choices = [(str(m.user_id), str(m.user)) for m in people]
     cases = list(

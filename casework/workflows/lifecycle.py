@@ -4,6 +4,8 @@ identified → reviewing → selected → active ⇄ monitoring → closed → r
 reviewing → not_selected
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -62,26 +64,96 @@ def has_selection_decision(case: Case) -> bool:
     return decisions.exists()
 
 
-def missing_for_activation(case: Case) -> list[str]:
-    """What still stands between a selected case and active support (Act Art. 11③, 12)."""
+@dataclass(frozen=True)
+class Check:
+    """One guard of a transition: whether it holds, what it asks for, and which kind of
+    record satisfies it ("decision", "student_consent", "guardian_consent", "plan")."""
+
+    done: bool
+    label: str
+    kind: str
+
+
+def _activation_checks(case: Case) -> list[Check]:
     today = timezone.localdate()
-    missing = []
-    consents = [
-        c
+    subjects = {
+        c.subject
         for c in case.consents.all()
         if c.is_valid(today) and ConsentPurpose.SUPPORT in (c.purposes or [])
-    ]
-    subjects = {c.subject for c in consents}
-    if ConsentSubject.STUDENT not in subjects:
-        missing.append(str(_("학생 본인의 동의")))
-    if ConsentSubject.GUARDIAN not in subjects:
-        missing.append(str(_("보호자의 동의")))
+    }
     approved = getattr(case, "has_approved_plan", None)  # annotated by selectors.case_detail
     if approved is None:
         approved = case.plans.filter(status=SupportPlan.Status.APPROVED).exists()
-    if not approved:
-        missing.append(str(_("승인된 지원 계획")))
-    return missing
+    return [
+        Check(ConsentSubject.STUDENT in subjects, str(_("학생 본인의 동의")), "student_consent"),
+        Check(ConsentSubject.GUARDIAN in subjects, str(_("보호자의 동의")), "guardian_consent"),
+        Check(bool(approved), str(_("승인된 지원 계획")), "plan"),
+    ]
+
+
+def missing_for_activation(case: Case) -> list[str]:
+    """What still stands between a selected case and active support (Act Art. 11③, 12)."""
+    return [check.label for check in _activation_checks(case) if not check.done]
+
+
+# The step forward from each state; the others (not selected, closing) are decisions to stop.
+FORWARD = {
+    S.IDENTIFIED: S.REVIEWING,
+    S.REVIEWING: S.SELECTED,
+    S.SELECTED: S.ACTIVE,
+    S.ACTIVE: S.MONITORING,
+    S.MONITORING: S.ACTIVE,
+    S.CLOSED: S.REVIEWING,
+}
+
+
+def checklist(case: Case, to: str | None = None) -> list[Check]:
+    """The guards of the move of `case` to `to` (by default its step forward) that a record
+    satisfies, each held or not: the same tests `guard` refuses on."""
+    to = to or FORWARD.get(case.status)
+    if to is None or to not in ALLOWED.get(case.status, set()):
+        return []
+    if to == S.SELECTED:
+        return [
+            Check(has_selection_decision(case), str(_("회의의 선정 결정")), "decision"),
+        ]
+    if to == S.ACTIVE:
+        return _activation_checks(case)
+    return []
+
+
+@dataclass(frozen=True)
+class Option:
+    """A transition the case page offers: forward (primary) or a decision to stop; `blocked`
+    says why it cannot succeed now ("" when it can)."""
+
+    to: str
+    label: str
+    forward: bool
+    blocked: str
+
+
+def options(case: Case, checks: list[Check], *, referrals=None) -> list[Option]:
+    """The transitions of `case` that can be asked for now. The forward step is offered only
+    when every check holds; closing is refused while a referral is open (`referrals`: the
+    case's referrals when the caller has them, else they are looked up)."""
+    found = []
+    for to in sorted(ALLOWED.get(case.status, set()), key=S.values.index):
+        forward = to == FORWARD.get(case.status)
+        blocked = ""
+        if forward and not all(check.done for check in checks):
+            continue  # the checklist says what is missing
+        if to == S.CLOSED:
+            if referrals is None:
+                open_referral = Referral.objects.filter(
+                    case=case, status__in=OPEN_REFERRAL_STATUSES
+                ).exists()
+            else:
+                open_referral = any(r.status in OPEN_REFERRAL_STATUSES for r in referrals)
+            if open_referral:
+                blocked = str(_("진행 중인 의뢰가 있어 종결할 수 없습니다."))
+        found.append(Option(to, S(to).label, forward, blocked))
+    return found
 
 
 def guard(case: Case, to: str, *, closure_reason: str, reason: str) -> None:
@@ -128,7 +200,7 @@ def apply_transition(
     notify(
         [case.coordinator, *access.audience(case.owner, "case_transition")],
         kind="case_status",
-        params={"number": case.number, "status": S(to).value},
+        params={"name": case.student.name, "number": case.number, "status": S(to).value},
         body=reason,
         case=case,
         url=f"/casework/cases/{case.pk}/",

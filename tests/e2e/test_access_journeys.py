@@ -38,7 +38,7 @@ def test_case_manager_cannot_join_as_counsellor(world, escalated_case, sign_in_a
     page = sign_in_as("casemanager")
     page.goto(f"{live_server.url}/casework/cases/{escalated_case.pk}/")
     assert "가정 내 갈등" not in page.content()
-    team = page.locator("form[action$='/do/team_add/']")
+    team = page.locator("form[action*='/do/team_add/']")
     team.get_by_label("사람").select_option(str(world["casemanager"].pk))
     team.get_by_label("팀 역할").select_option("counsellor")
     team.get_by_role("button", name="팀원 추가").click()
