@@ -8,7 +8,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case as Cases
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +31,7 @@ from partners.choices import PARTNER_KINDS, Domain
 from partners.models import Organization, Service, User
 
 from . import access, deadlines
-from .choices import ConsentPurpose, ConsentSubject
+from .choices import ConsentPurpose, ConsentSubject, Urgency
 from .models import (
     Assessment,
     Case,
@@ -27,6 +41,7 @@ from .models import (
     Consent,
     Intervention,
     Meeting,
+    Notification,
     Referral,
     ReferralKind,
     ReferralStatus,
@@ -96,6 +111,18 @@ def case_list(
     return cases
 
 
+def notifications_by_case(user: User) -> QuerySet[Notification]:
+    """The user's notifications, case by case: the case heard of last first, each case's
+    newest first; those of no case are a group of their own (the notifications page)."""
+    latest = Window(Max("created_at"), partition_by=[F("case_id")])
+    return (
+        access.visible_notifications(user)
+        .annotate(group_latest=latest)
+        .select_related("case", "case__student")
+        .order_by("-group_latest", "case_id", "-created_at")
+    )
+
+
 def visible_concerns(user: User) -> QuerySet[Concern]:
     """The concerns the user may see (access decides) with what their rows show."""
     return access.visible_concerns(user).select_related("student", "raised_by", "case")
@@ -141,6 +168,14 @@ class WorkQueue:
         )
 
 
+# Most urgent first: the codes do not sort by what they mean ("urgent" < "normal" < "high").
+URGENCY_RANK = Cases(
+    When(urgency=Urgency.URGENT, then=Value(2)),
+    When(urgency=Urgency.HIGH, then=Value(1)),
+    default=Value(0),
+)
+
+
 def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
     """The coordinator's day: concerns to triage, consents to collect, plans waiting for the
     principal, and reviews falling due within a week. A fixed number of queries."""
@@ -149,7 +184,7 @@ def work_queue(user: User, *, limit: int = 50) -> WorkQueue:
             access.triage_concerns(user).filter(status=Concern.Status.OPEN),
             student="student",
             raised_by="user",
-        ).order_by("-urgency", "created_at")[:limit]
+        ).order_by(URGENCY_RANK.desc(), "created_at")[:limit]
     )
     manageable = list_rows(access.visible_cases(user, access.MANAGE_CASE), student="student")
     consents_missing = list(
@@ -434,6 +469,8 @@ def directory_targets(case: Case, sender: Organization, domains: list[str]):
             {
                 "value": f"svc:{service.pk}",
                 "label": f"{service.organization.name} · {service.name}",
+                "organization": service.organization,
+                "service": service,
                 "domains": service.domains,
                 "intake": service.get_intake_status_display(),
                 "agreement": covered(service.organization),
@@ -445,6 +482,8 @@ def directory_targets(case: Case, sender: Organization, domains: list[str]):
             {
                 "value": f"org:{org.pk}",
                 "label": org.name,
+                "organization": org,
+                "service": None,
                 "domains": sorted(offered.get(org.pk, ()), key=domain_order.index),
                 "intake": "",
                 "agreement": covered(org),
@@ -490,14 +529,17 @@ def district_overview(user: User, office: Organization) -> dict:
     # The cases the office leads, per school and status, in one pass: the counts per status and
     # the schools with the most open cases both come from it.
     by_status, open_by_school = defaultdict(int), defaultdict(int)
-    for school, status, n in (
+    month_start, closed_this_month = today.replace(day=1), 0
+    for school, status, n, closed_now in (
         access.visible_cases(user)
         .filter(lead=office)
         .values_list("owner__name", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), closed_now=Count("id", filter=Q(closed_on__gte=month_start)))
         .order_by()
     ):
         by_status[status] += n
+        if status == CaseStatus.CLOSED:
+            closed_this_month += closed_now
         if status not in (CaseStatus.CLOSED, CaseStatus.NOT_SELECTED):
             open_by_school[school] += n
     by_school = [
@@ -536,6 +578,7 @@ def district_overview(user: User, office: Organization) -> dict:
             (s, escalations.get(s.value, 0)) for s in ReferralStatus if s != ReferralStatus.DRAFT
         ],
         "overdue": overdue,
+        "closed_this_month": closed_this_month,
         "awaiting": sum(escalations.get(s, 0) for s in AWAITING_RESPONSE),
         "onward": [(s, onward.get(s.value, 0)) for s in ReferralStatus],
         "onward_open": sum(onward.get(s, 0) for s in OPEN_STATUSES),

@@ -4,6 +4,7 @@ ones real use would leave. Deterministic (seeded), dated relative to today, and 
 the demo schools already have cases it does nothing."""
 
 import random
+from contextlib import nullcontext
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 from casework import deadlines
 from casework.instruments import instruments, items
 from casework.models import Case, Guardian, Referral, Student, Transfer
-from casework.notify import delivery
+from casework.notify import delivery, muted
 from casework.workflows import intake, lifecycle, planning, records, team
 from casework.workflows import referrals as referral_flows
 from casework.workflows import transfers as transfer_flows
@@ -67,6 +68,14 @@ CASE_PLAN = {
     ],
     "S0003": [("identified", 2), ("reviewing", 1), ("selected", 1), ("active", 3), ("closed", 1)],
 }
+# Cases in these states began months before the demo's fortnight: their story is written without
+# notifications, which nobody would still be reading. The rest (new, under review, selected and
+# waiting for a plan's approval) and every referral and transfer happened in the fortnight, so a
+# teacher has a handful of notifications and the principal a few tens, as in real use.
+BACK_STORY = {"not_selected", "active", "monitoring", "closed"}
+# The homeroom teacher raises one concern in TEACHER_RAISES; the coordinator records the others
+# (from other teachers, guardians and screening).
+TEACHER_RAISES = 3
 HEADS = {"S0001": ("coordinator", "vice", "principal"), "S0003": ("coordinator2", None, None)}
 DIFFICULTY_SETS = [
     ["basic_learning"],
@@ -259,9 +268,28 @@ def seed_demo_casework(*, seed: int = 2026, stdout=None) -> bool:
     codes = list(SCHOOL_STUDENTS)
     if Student.objects.filter(school__code__in=codes).exists():
         return False
-    # The demo's hundreds of notifications stay in-app; e-mail is for what people do next.
+    # The demo's notifications stay in-app; e-mail is for what people do next.
     with delivery.suspended():
         return _seed(seed, stdout)
+
+
+def _open_and_drive(student, difficulties, status, *, raiser, rng, today, coordinator, **people):
+    """A concern about the student, the case opened for it and taken to `status`."""
+    concern = intake.raise_concern(
+        by=raiser,
+        student=student,
+        difficulties=difficulties,
+        description="수업 중 관찰 내용과 상담 요청",
+        urgency=rng.choice(["normal", "normal", "high", "urgent"]),
+    )
+    concern = intake.triage_concern(concern, by=coordinator, decision="open_case")
+    case = records.update_case(
+        concern.case,
+        by=coordinator,
+        version=concern.case.version,
+        domains=sorted({DOMAINS_FOR[d] for d in difficulties}),
+    )
+    _drive(case, status, rng=rng, today=today, coordinator=coordinator, **people)
 
 
 def _seed(seed: int, stdout) -> bool:
@@ -277,39 +305,33 @@ def _seed(seed: int, stdout) -> bool:
             continue
         vice, principal = _user(vice_name), _user(principal_name)
         rng.shuffle(pool)
+        raised = 0
         for status, count in plan:
             for _ in range(count):
                 student = pool.pop()
                 difficulties = rng.choice(DIFFICULTY_SETS)
-                concern = intake.raise_concern(
-                    by=teacher if code == "S0001" and teacher else coordinator,
-                    student=student,
-                    difficulties=difficulties,
-                    description="수업 중 관찰 내용과 상담 요청",
-                    urgency=rng.choice(["normal", "normal", "high", "urgent"]),
-                )
-                concern = intake.triage_concern(concern, by=coordinator, decision="open_case")
-                case = records.update_case(
-                    concern.case,
-                    by=coordinator,
-                    version=concern.case.version,
-                    domains=sorted({DOMAINS_FOR[d] for d in difficulties}),
-                )
-                _drive(
-                    case,
-                    status,
-                    rng=rng,
-                    today=today,
-                    coordinator=coordinator,
-                    vice=vice,
-                    principal=principal,
-                    counselor=counselor if code == "S0001" else None,
-                    teacher=teacher if code == "S0001" else None,
-                )
+                raiser = coordinator
+                if code == "S0001" and teacher and raised % TEACHER_RAISES == 0:
+                    raiser = teacher
+                raised += 1
+                with muted() if status in BACK_STORY else nullcontext():
+                    _open_and_drive(
+                        student,
+                        difficulties,
+                        status,
+                        raiser=raiser,
+                        rng=rng,
+                        today=today,
+                        coordinator=coordinator,
+                        vice=vice,
+                        principal=principal,
+                        counselor=counselor if code == "S0001" else None,
+                        teacher=teacher if code == "S0001" else None,
+                    )
         # A few fresh concerns wait in the coordinator's queue.
-        for student in pool[:4]:
+        for i, student in enumerate(pool[:4]):
             intake.raise_concern(
-                by=teacher if code == "S0001" and teacher else coordinator,
+                by=teacher if code == "S0001" and teacher and i % 2 == 0 else coordinator,
                 student=student,
                 difficulties=rng.choice(DIFFICULTY_SETS),
                 description="최근 결석이 잦고 표정이 어두움",

@@ -61,15 +61,21 @@ class Message:
 # rename a placeholder only with a migration of the rows that use it.
 MESSAGES: dict[str, Message] = {
     "concern_raised": Message(_("새 지원 요청: %(name)s")),
+    # `name` is the student's: each of these goes only to people who may see it (the teacher
+    # who raised the concern, the case's school staff and team).
     "concern_triaged": Message(
-        _("지원 요청 검토 결과: %(result)s"), labels={"result": Concern.Triage}
+        _("%(name)s 학생(%(number)s) 지원 요청 검토 결과: %(result)s"),
+        labels={"result": Concern.Triage},
+        variants={"no_case": _("%(name)s 학생 지원 요청 검토 결과: %(result)s")},
     ),
-    "case_opened": Message(_("사례 개설: %(number)s")),
-    "case_status": Message(_("%(number)s: %(status)s"), labels={"status": CaseStatus}),
-    "team_added": Message(_("사례 팀에 배정되었습니다: %(number)s")),
-    "plan_submitted": Message(_("지원 계획 승인 요청: %(number)s")),
-    "plan_approved": Message(_("지원 계획 승인: %(number)s")),
-    "plan_returned": Message(_("지원 계획 반려: %(number)s")),
+    "case_opened": Message(_("%(name)s 학생(%(number)s) 사례 개설")),
+    "case_status": Message(
+        _("%(name)s 학생(%(number)s): %(status)s"), labels={"status": CaseStatus}
+    ),
+    "team_added": Message(_("%(name)s 학생(%(number)s) 사례 팀에 배정되었습니다")),
+    "plan_submitted": Message(_("%(name)s 학생(%(number)s) 지원 계획 승인 요청")),
+    "plan_approved": Message(_("%(name)s 학생(%(number)s) 지원 계획 승인")),
+    "plan_returned": Message(_("%(name)s 학생(%(number)s) 지원 계획 반려")),
     "referral_received": Message(
         _("새 의뢰가 도착했습니다: %(number)s"),
         body=_("보낸 기관: %(org)s · 회신 기한: %(date)s"),

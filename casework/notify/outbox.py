@@ -1,6 +1,8 @@
 """Notifications are written in the business transaction (the outbox); delivery reads them later."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 
 from django.conf import settings
@@ -13,6 +15,20 @@ from casework.models.notifications import MESSAGES, Message
 from partners.models import User
 
 from . import delivery
+
+_muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Nothing is notified inside this block (the kinds and params are still checked). For
+    back-filled history only, such as the demo seed's cases that began months before the demo's
+    fortnight: news nobody would still be reading must not fill everyone's notifications."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
 
 
 def notify(
@@ -35,6 +51,8 @@ def notify(
     reader gets it in their own language. `body` is free text the actor wrote, for a message
     without a body template."""
     message, params = _checked(kind, params, body)
+    if _muted.get():
+        return []
     # The stored text is the site language's, whoever acts: history and old readers see that.
     with translation.override(settings.LANGUAGE_CODE):
         title = message.render_title(params)[:200]

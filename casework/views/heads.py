@@ -1,8 +1,11 @@
 """The principal's and vice-principal's pages, and everyone's notifications."""
 
+from itertools import groupby
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,20 +14,42 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework import access, actions, selectors
-from casework.choices import RiskLevel
-from casework.forms import ReasonForm
-from casework.models import CaseStatus
+from casework.choices import ConsentPurpose, RiskLevel
+from casework.models import CaseStatus, Consent
 from casework.workflows.notifications import mark_all_read, mark_read
 from core.pagination import SlimPaginator
 
 from .common import PAGE_SIZE, attempt, log
 
 
+def _approvals_page(request, *, failed=None, failed_form=None, status=200):
+    """The plans waiting for the user's approval, each with what the decision rests on: the
+    case (number, student, risk level, difficulties, summary), the plan itself and the case's
+    consents. One query per kind of row, whatever the number of plans."""
+    plans = list(
+        selectors.plans_awaiting_approval(request.user).prefetch_related(
+            "interventions",
+            Prefetch("case__consents", queryset=Consent.objects.order_by("subject", "-given_on")),
+        )
+    )
+    log(request, "list", "plan", plans)
+    return render(
+        request,
+        "casework/approvals.html",
+        {
+            "plans": plans,
+            "failed": failed,
+            "failed_form": failed_form,
+            "purpose_labels": dict(ConsentPurpose.choices),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
 @login_required
 def approvals(request):
-    plans = list(selectors.plans_awaiting_approval(request.user).prefetch_related("interventions"))
-    log(request, "list", "plan", plans)
-    return render(request, "casework/approvals.html", {"plans": plans, "return_form": ReasonForm()})
+    return _approvals_page(request)
 
 
 @login_required
@@ -40,8 +65,8 @@ def plan_decide(request, pk, decision):
     else:
         form = action.form(request.POST)
         if not form.is_valid():
-            messages.error(request, _("돌려보내는 사유를 적어 주세요."))
-            return redirect("casework:approvals")
+            # The page again, the error beside the reason field of this plan.
+            return _approvals_page(request, failed=plan.pk, failed_form=form, status=400)
         data = form.cleaned_data
     if attempt(request, action.run, plan, by=request.user, **data):
         text = (
@@ -85,20 +110,44 @@ def school_overview(request):
 @login_required
 def notifications(request):
     """The user's notifications, which carry names, concern text and outcomes: none without a
-    current approval (the page says why), and every page of them logged."""
-    rows = access.visible_notifications(request.user).order_by("-created_at")
+    current approval (the page says why), and every page of them logged. They come grouped by
+    case, the case heard of last first; those of no case make a group of their own."""
+    rows = selectors.notifications_by_case(request.user)
     page = SlimPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "notification", page)
-    unread = rows.filter(read_at__isnull=True).count()
+    unread = access.visible_notifications(request.user).filter(read_at__isnull=True).count()
     return render(
         request,
         "casework/notifications.html",
         {
             "page": page,
+            "groups": _case_groups(request.user, list(page)),
             "unread": unread,
             "no_approval": not access.has_current_membership(request.user),
         },
     )
+
+
+def _case_groups(user, rows) -> list[dict]:
+    """Consecutive rows of one case as a group. The heading names the student and links the
+    case only when the user may view the case today; otherwise it shows what the group's own
+    notifications told this user (the teacher who raised a concern is told the name)."""
+    viewable = access.visible_case_ids(user, {n.case_id for n in rows})
+    groups = []
+    for case_id, members in groupby(rows, key=lambda n: n.case_id):
+        members = list(members)
+        case = members[0].case
+        told = next((n.params["name"] for n in members if (n.params or {}).get("name")), "")
+        groups.append(
+            {
+                "case": case,
+                "viewable": case_id in viewable,
+                "student": case.student.name if case_id in viewable else told,
+                "notifications": members,
+                "unread": sum(1 for n in members if n.read_at is None),
+            }
+        )
+    return groups
 
 
 @login_required

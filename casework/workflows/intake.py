@@ -127,7 +127,7 @@ def open_case(
     notify(
         access.audience(school, "case_opened"),
         kind="case_opened",
-        params={"number": case.number},
+        params={"name": student.name, "number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,
@@ -174,8 +174,14 @@ def triage_concern(
     notify(
         [concern.raised_by],
         kind="concern_triaged",
-        params={"result": Concern.Triage(decision).value},
-        url="/casework/concerns/",
+        params={
+            "name": concern.student.name,
+            "number": case.number if case else "",
+            "result": Concern.Triage(decision).value,
+            "variant": "case" if case else "no_case",
+        },
+        case=case,
+        url=f"/casework/concerns/{concern.pk}/",
         exclude=by,
     )
     return concern

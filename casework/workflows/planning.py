@@ -86,7 +86,7 @@ def submit_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> S
     notify(
         access.audience(plan.case.owner, "plan_submitted"),
         kind="plan_submitted",
-        params={"number": plan.case.number},
+        params={"name": plan.case.student.name, "number": plan.case.number},
         case=plan.case,
         url="/casework/approvals/",
         exclude=by,
@@ -116,7 +116,7 @@ def approve_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> 
     notify(
         [case.coordinator],
         kind="plan_approved",
-        params={"number": case.number},
+        params={"name": case.student.name, "number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,
@@ -139,7 +139,7 @@ def return_plan(plan: SupportPlan, *, by: User, reason: str) -> SupportPlan:
     notify(
         [plan.case.coordinator],
         kind="plan_returned",
-        params={"number": plan.case.number},
+        params={"name": plan.case.student.name, "number": plan.case.number},
         body=reason,
         case=plan.case,
         url=f"/casework/cases/{plan.case_id}/",

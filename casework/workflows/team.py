@@ -52,7 +52,7 @@ def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMembe
     notify(
         [user],
         kind="team_added",
-        params={"number": case.number},
+        params={"name": case.student.name, "number": case.number},
         case=case,
         url=f"/casework/cases/{case.pk}/",
         exclude=by,

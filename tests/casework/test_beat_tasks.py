@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]
 
 def make(world, username, title):
     return notify(
-        [world[username]], kind="case_opened", params={"number": title}, url="/casework/"
+        [world[username]],
+        kind="case_opened",
+        params={"name": "김하늘", "number": title},
+        url="/casework/",
     )[0]
 
 

@@ -40,6 +40,13 @@ def test_demo_casework_covers_every_status_and_is_idempotent(world):
     assert SupportPlan.objects.filter(status="submitted").exists()  # the principal's queue
     assert Concern.objects.filter(status="open").count() >= 4  # the coordinator's queue
     assert Notification.objects.filter(recipient=world["principal"]).exists()
+    # A fortnight's news, not the whole back-story: a teacher has a handful, the principal a
+    # few tens, and each of the teacher's names its student.
+    teachers = Notification.objects.filter(recipient=world["teacher"])
+    assert 1 <= teachers.count() <= 8
+    assert Notification.objects.filter(recipient=world["principal"]).count() <= 40
+    for row in teachers:
+        assert row.case is not None and row.case.student.name in row.title, row.title
 
     counts = (Student.objects.count(), Case.objects.count(), Case.history.count())
     assert seed_demo_casework() is False

@@ -25,7 +25,7 @@ S = Notification.EmailStatus
 
 def _notify(*users, **kwargs):
     kwargs.setdefault("kind", "team_added")
-    kwargs.setdefault("params", {"number": "2026-S0001-0001"})
+    kwargs.setdefault("params", {"name": "김하늘", "number": "2026-S0001-0001"})
     kwargs.setdefault("url", "/casework/cases/1/")
     return notify(users, **kwargs)
 
@@ -112,7 +112,7 @@ def test_email_has_title_body_and_absolute_link(people, mailoutbox, settings):
     (mail,) = mailoutbox
     assert mail.to == [people[0].email]
     assert mail.from_email == settings.DEFAULT_FROM_EMAIL
-    assert mail.subject == "[이음] 지원 계획 반려: 2026-S0001-0001"
+    assert mail.subject == "[이음] 김하늘 학생(2026-S0001-0001) 지원 계획 반려"
     assert "목표를 구체적으로 적어 주세요" in mail.body
     assert "https://ieum.example.kr/casework/cases/1/" in mail.body
     assert "이음에서 자동으로 보냈습니다" in mail.body  # Korean by default
@@ -332,7 +332,7 @@ def test_sweep_delivers_inline_when_the_broker_is_still_down(people, mailoutbox)
 def test_sweep_task_skips_sent_skipped_and_exhausted_rows(people, mailoutbox, settings):
     sent, pending = _notify(*people)
     delivery.deliver([sent.pk])
-    exhausted = _notify(people[1], params={"number": "2026-S0001-0002"})[0]
+    exhausted = _notify(people[1], params={"name": "김하늘", "number": "2026-S0001-0002"})[0]
     exhausted.email_attempts = settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
     exhausted.save()
     result = tasks.sweep_notifications.apply(kwargs={"older_than_seconds": 0}).get()

@@ -34,12 +34,18 @@ def triaged(world):
     return Notification.objects.get(recipient=world["teacher"], kind="concern_triaged")
 
 
-KO_TRIAGED = "지원 요청 검토 결과: 조치 없음"
-EN_TRIAGED = "Support request reviewed: No action"
+KO_TRIAGED = "김하늘 학생 지원 요청 검토 결과: 조치 없음"
+EN_TRIAGED = "Support request for 김하늘 reviewed: No action"
 
 
 def test_stored_params_hold_only_the_message_fields(triaged):
-    assert triaged.params == {"result": "no_action"}
+    # no case came of it: the title names the student only
+    assert triaged.params == {
+        "name": "김하늘",
+        "number": "",
+        "result": "no_action",
+        "variant": "no_case",
+    }
     assert triaged.title == KO_TRIAGED  # the stored text is the site language's, not the actor's
 
 
@@ -76,12 +82,12 @@ def test_code_params_show_their_label_and_free_text_stays_as_written(world):
         case = intake.open_case(by=world["coordinator"], student=student, difficulties=["economic"])
         lifecycle.transition_case(case, by=world["coordinator"], to="reviewing", reason="협의 필요")
     row = Notification.objects.get(recipient=world["principal"], kind="case_status")
-    assert row.params == {"number": case.number, "status": "reviewing"}
+    assert row.params == {"name": "김하늘", "number": case.number, "status": "reviewing"}
     with translation.override("en"):
-        assert row.display_title == f"{case.number}: Reviewing"
+        assert row.display_title == f"김하늘 ({case.number}): Reviewing"
         assert row.display_body == "협의 필요"
     with translation.override("ko"):
-        assert row.display_title == f"{case.number}: 검토 중"
+        assert row.display_title == f"김하늘 학생({case.number}): 검토 중"
 
 
 def test_body_templates_render_in_the_reader_language(world):
@@ -135,9 +141,13 @@ def test_rows_without_params_show_their_stored_text(client, world):
 
 
 def test_a_broken_translation_shows_the_stored_text(world):
-    (row,) = notify([world["teacher"]], kind="case_opened", params={"number": "2026-S0001-0001"})
+    (row,) = notify(
+        [world["teacher"]],
+        kind="case_opened",
+        params={"name": "김하늘", "number": "2026-S0001-0001"},
+    )
     row.params = {}  # as if a placeholder had been renamed without migrating the rows
-    assert row.display_title == "사례 개설: 2026-S0001-0001"
+    assert row.display_title == "김하늘 학생(2026-S0001-0001) 사례 개설"
 
 
 @pytest.mark.parametrize(
@@ -145,6 +155,7 @@ def test_a_broken_translation_shows_the_stored_text(world):
     [
         {"kind": "no_such_kind"},
         {"kind": "case_opened", "params": {}},
+        {"kind": "case_opened", "params": {"number": "1"}},
         {"kind": "case_opened", "params": {"number": "1", "student": "김하늘"}},
         {"kind": "case_opened", "params": {"number": ["1"]}},
         {"kind": "referral_overdue_sender", "params": {"days": 3, "number": "1", "org": "x"}},

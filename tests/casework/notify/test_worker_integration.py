@@ -242,7 +242,9 @@ def test_worker_delivers_a_notification_once_after_commit(worker, redis_db):
     user = factories.UserFactory(username="receiver")
     with broker(REDIS_URL):
         with transaction.atomic():
-            (row,) = notify([user], kind="team_added", params=NUMBER, url="/casework/")
+            (row,) = notify(
+                [user], kind="team_added", params={**NUMBER, "name": "김하늘"}, url="/casework/"
+            )
             assert redis_db.llen(QUEUE) == 0  # nothing is published before the commit
         _wait_until(lambda: _status(row) == S.SENT, worker, "the worker to send the e-mail")
     time.sleep(1)  # room for a second, wrong delivery to show up
