@@ -8,6 +8,7 @@ urlpatterns = [
     path("", intake.queue, name="queue"),
     path("concerns/", intake.concern_list, name="concern_list"),
     path("concerns/new/", intake.concern_new, name="concern_new"),
+    path("concerns/<uuid:pk>/", intake.concern_detail, name="concern_detail"),
     path("concerns/<uuid:pk>/triage/", intake.concern_triage, name="concern_triage"),
     path("cases/", work.case_list, name="case_list"),
     path("cases/new/", work.case_new, name="case_new"),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("students/<uuid:pk>/", roster.student_detail, name="student_detail"),
     path("students/import/", roster.roster_import, name="roster_import"),
     path("jobs/<uuid:pk>/", roster.job_detail, name="job_detail"),
+    path("jobs/<uuid:pk>/save/", roster.job_save, name="job_save"),
 ]

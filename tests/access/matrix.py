@@ -261,11 +261,17 @@ ROUTES: dict[str, Route] = {
         },
         note="school staff only",
     ),
+    "casework:concern_detail": Route(
+        kwargs=lambda w: {"pk": w.concern.pk},
+        expect={"anonymous": 302, "teacher": 200, "coordinator": 200, "*": 404},
+        note="the raising teacher and the school's coordinator see it; outsiders 404",
+    ),
     "casework:concern_triage": Route(
         method="post",
         kwargs=lambda w: {"pk": w.concern.pk},
-        expect={"anonymous": 302, "teacher": 302, "coordinator": 302, "*": 404},
-        note="the raising teacher sees it (the workflow refuses their triage); outsiders 404",
+        expect={"anonymous": 302, "teacher": 403, "coordinator": 400, "*": 404},
+        note="the raising teacher sees it but may not triage (403); an empty form is the "
+        "concern page again with its errors (400); outsiders 404",
     ),
     "casework:case_list": Route(expect=signed_in(200), note="lists only visible cases"),
     "casework:case_new": Route(
@@ -279,7 +285,8 @@ ROUTES: dict[str, Route] = {
     "casework:case_action": Route(
         method="post",
         kwargs=lambda w: {"pk": w.case.pk, "action": "note"},
-        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+        expect={"anonymous": 302, "coordinator": 400, "*": 404},
+        note="an empty note is refused: the case page comes back with the error beside the field",
     ),
     "casework:meeting_list": Route(expect=signed_in(200), note="own organisations' meetings only"),
     "casework:meeting_new": Route(
@@ -303,6 +310,12 @@ ROUTES: dict[str, Route] = {
     ),
     "casework:job_detail": Route(
         kwargs=lambda w: {"pk": w.job.pk}, expect={"anonymous": 302, "coordinator": 200, "*": 404}
+    ),
+    "casework:job_save": Route(
+        method="post",
+        kwargs=lambda w: {"pk": w.job.pk},
+        expect={"anonymous": 302, "coordinator": 409, "*": 404},
+        note="a job is its creator's only; the world's job is no clean dry run, so 409",
     ),
     "casework:approvals": Route(expect=signed_in(200), note="lists only plans the user approves"),
     "casework:plan_decide": Route(
@@ -346,7 +359,8 @@ ROUTES: dict[str, Route] = {
     "casework:transfer_request": Route(
         method="post",
         kwargs=lambda w: {"pk": w.case.pk},
-        expect={"anonymous": 302, "coordinator": 302, "*": 404},
+        expect={"anonymous": 302, "coordinator": 400, "*": 404},
+        note="an empty request is refused: the case page comes back with the errors beside the fields",
     ),
     "casework:transfer_list": Route(expect=signed_in(200), note="own schools' transfers only"),
     "casework:transfer_action": Route(

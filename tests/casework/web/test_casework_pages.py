@@ -175,7 +175,9 @@ def test_roster_import_page_runs_the_job(client, world, django_capture_on_commit
     upload = io.BytesIO("학년,반,번호,성명,생년월일,성별\n1,1,1,첫학생,2019-03-03,여\n".encode())
     upload.name = "명부.csv"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("casework:roster_import"), {"file": upload, "dry_run": ""})
+        response = client.post(
+            reverse("casework:roster_import"), {"file": upload, "save_now": "on"}
+        )
     job = Job.objects.get()
     assert response["Location"] == reverse("casework:job_detail", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
