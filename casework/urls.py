@@ -6,4 +6,8 @@ urlpatterns = [
     path("", include("casework.views.urls_work")),
     path("", include("casework.views.urls_heads")),
     path("", include("casework.views.urls_referrals")),
+    path("", include("casework.views.urls_auditlog")),
+    path("", include("casework.views.urls_review")),
+    path("", include("casework.views.urls_breakglass")),
+    path("", include("casework.views.urls_retention")),
 ]

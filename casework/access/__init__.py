@@ -70,6 +70,17 @@ from .grants import (
     revoke_referral_from_receiver,
     team_grants,
 )
+from .oversight import (
+    is_privacy_officer,
+    may_break_glass,
+    may_break_glass_somewhere,
+    may_oversee,
+    office_overseeing,
+    organizations_under,
+    overseen_organization_ids,
+    oversees_organization,
+    privacy_offices,
+)
 from .roles import (
     ACT_ON_REFERRAL,
     APPROVE_PLAN,

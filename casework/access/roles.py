@@ -6,7 +6,7 @@ rule about who may do or see something is a new entry here and a function beside
 """
 
 from casework.choices import TeamRole
-from partners.choices import Role
+from partners.choices import OrganizationKind, Role
 
 # --- Permission codenames (the guardian object permissions of casework/models/permissions.py) --
 VIEW_CASE = "view_case"
@@ -115,6 +115,22 @@ TRANSFER_RECEIVER_ROLES = (Role.COORDINATOR,)
 # --- District office -------------------------------------------------------------------------
 DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
 
+# --- Oversight (DESIGN.md §9) ------------------------------------------------------------------
+# Who reads the access log, builds the monthly review and keeps the destruction register, for
+# the organisations under their provincial office (`access.oversight`).
+PRIVACY_OFFICER_ROLES = (Role.PRIVACY_OFFICER,)
+# Besides the privacy officer, who may open a case outside their grants (break-glass): the centre
+# head of the office the case's school belongs to.
+BREAK_GLASS_HEAD_ROLES = (Role.CENTRE_HEAD,)
+# The kinds of organisation outside the education system a provincial office oversees when they
+# sit in, or serve, a borough its district offices cover.
+OVERSEEN_PARTNER_KINDS = (
+    OrganizationKind.PARTNER_AGENCY,
+    OrganizationKind.CONTRACTED_AGENCY,
+    OrganizationKind.COMMUNITY_CENTER,
+    OrganizationKind.LOCAL_GOVERNMENT,
+)
+
 # --- Who is told (notification audiences, by event) ------------------------------------------
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "concern_raised": TRIAGE_ROLES,
@@ -126,6 +142,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "referral_sender": (Role.COORDINATOR,),
     "referral_sender_head": (Role.PRINCIPAL, Role.CENTRE_HEAD),
     "lead_office_revoked": DISTRICT_ROLES,
+    # The owner school is told when someone breaks the glass on one of its cases.
+    "break_glass_opened": (Role.COORDINATOR,),
 }
 
 # --- The menu: which entries a user's roles call for -----------------------------------------
@@ -147,4 +165,6 @@ MENU: dict[str, frozenset[str]] = {
         }
     ),
     "district": frozenset(DISTRICT_ROLES),
+    "oversight": frozenset(PRIVACY_OFFICER_ROLES),
+    "break_glass": frozenset({*PRIVACY_OFFICER_ROLES, *BREAK_GLASS_HEAD_ROLES}),
 }

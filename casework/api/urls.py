@@ -1,6 +1,6 @@
 """Casework API routes (API.md), mounted under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from casework import actions
 
@@ -83,4 +83,8 @@ urlpatterns = [
         v.NotificationRead.as_view(),
         name="api-notification-read",
     ),
+    path("", include("casework.api.urls_auditlog")),
+    path("", include("casework.api.urls_review")),
+    path("", include("casework.api.urls_breakglass")),
+    path("", include("casework.api.urls_retention")),
 ]

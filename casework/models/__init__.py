@@ -10,6 +10,7 @@ from .cases import (
     IdentificationSource,
 )
 from .notifications import EmailDigest, Job, Notification
+from .oversight import AccessReview, BreakGlass, ReviewFinding
 from .permissions import (
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
@@ -33,8 +34,10 @@ __all__ = [
     "FINISHED_STATUSES",
     "AccessChainHead",
     "AccessEvent",
+    "AccessReview",
     "Assessment",
     "BenefitStatus",
+    "BreakGlass",
     "Case",
     "CaseGroupObjectPermission",
     "CaseMember",
@@ -61,6 +64,7 @@ __all__ = [
     "ReferralMessage",
     "ReferralStatus",
     "ReferralUserObjectPermission",
+    "ReviewFinding",
     "ServiceLog",
     "Student",
     "SupportPlan",

@@ -192,6 +192,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         ROSTER_IMPORT = "roster_import", _("학생 명부 가져오기")
+        ACCESS_REVIEW = "access_review", _("접속 기록 월간 점검 작성")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("대기")

@@ -22,6 +22,15 @@ class DestructionRecord(models.Model):
         DEFAULT_RETENTION = "default_retention", _("협약 없는 의뢰의 기본 보관 기간 경과")
         # The receiver loses the packet at once when the consent it relied on is withdrawn.
         CONSENT_WITHDRAWN = "consent_withdrawn", _("동의 철회")
+        # Selection data once the student completed high school, or left school and turned 19
+        # (Decree 10).
+        SELECTION_RETENTION = "selection_retention", _("선정 자료 보관 기간 경과(시행령 제10조)")
+        # Data gathered for a student whose support never got both consents.
+        PRECONSENT_RETENTION = "preconsent_retention", _("동의를 받지 못한 자료의 보관 기간 경과")
+        # A month of access events after ACCESS_LOG_YEARS (the whole partition goes).
+        ACCESS_LOG_EXPIRY = "access_log_expiry", _("접속 기록 보관 기간 경과")
+        # An export file after EXPORT_TTL_HOURS.
+        EXPORT_EXPIRY = "export_expiry", _("내보낸 파일의 보관 기간 경과")
 
     class Action(models.TextChoices):
         DESTROYED = "destroyed", _("파기")

@@ -11,50 +11,20 @@ public to every signed-in user say so.
 """
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.access import (
+    routes_auditlog,
+    routes_breakglass,
+    routes_mfa,
+    routes_retention,
+    routes_review,
+)
+from tests.access.routes_base import NON_STAFF, ROLES, Route, api_signed_in, signed_in
 from tests.conftest import World
 
-ROLES = (
-    "anonymous",
-    "teacher",
-    "coordinator",
-    "coordinator2",
-    "casemanager2",
-    "partner2",
-    "analyst",
-    "privacy",
-    "admin",
-)
-NON_STAFF = tuple(r for r in ROLES if r not in {"anonymous", "admin"})
-
-
-@dataclass
-class Route:
-    expect: dict[str, int | tuple[int, ...]]
-    method: str = "get"
-    kwargs: Callable[[World], dict] | None = None
-    data: dict | None = None
-    skip_roles: tuple[str, ...] = ()
-    note: str = ""
-    query: str | Callable[[World], str] = ""
-    extra: dict = field(default_factory=dict)
-
-    def expected(self, role: str):
-        return self.expect.get(role, self.expect.get("*"))
-
-
-def signed_in(status: int, anonymous: int = 302) -> dict:
-    """A page every signed-in user may open (organisation data, their own data)."""
-    return {"anonymous": anonymous, "*": status}
-
-
-def api_signed_in(status: int = 200) -> dict:
-    return {"anonymous": 401, "*": status}
-
+__all__ = ["ROLES", "ROUTES", "ROUTE_KEYS", "build_path", "entry_for", "iter_routes", "route_keys"]
 
 ADMIN_DEFAULT = Route(
     expect={"anonymous": 302, **dict.fromkeys(NON_STAFF, 302)},
@@ -393,6 +363,17 @@ ROUTES: dict[str, Route] = {
     # --- Language switch ----------------------------------------------------------------------
     "set_language": Route(method="post", data={"language": "en", "next": "/"}, expect={"*": 302}),
 }
+
+# The tables of later areas, one module each so that each stays readable.
+for _area in (
+    routes_auditlog.ROUTES,
+    routes_review.ROUTES,
+    routes_breakglass.ROUTES,
+    routes_retention.ROUTES,
+    routes_mfa.ROUTES,
+):
+    assert not set(_area) & set(ROUTES), set(_area) & set(ROUTES)
+    ROUTES.update(_area)
 
 
 def iter_routes(patterns=None, prefix: str = "", namespace: str | None = None):

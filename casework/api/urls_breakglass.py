@@ -1,0 +1,3 @@
+"""API routes of the breakglass area of oversight (API.md, Oversight)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""The isolation matrix's entries for the review routes of oversight (merged into matrix.ROUTES)."""
+
+from tests.access.routes_base import Route
+
+ROUTES: dict[str, Route] = {}
