@@ -120,6 +120,14 @@ def anchor_access_log() -> int:
 
 
 @shared_task
+def maintain_access_log_partitions() -> dict:
+    """Daily: create the access log's monthly tables ahead and drop the months past
+    ACCESS_LOG_YEARS, each with a destruction record (casework/audit/partitions.py)."""
+    result = audit.partitions.maintain()
+    return {"created": result.created, "dropped": result.dropped, "stranded": result.stranded}
+
+
+@shared_task
 def fail_stale_jobs() -> int:
     """Fail jobs left queued or running by a worker that is gone (casework.workflows.jobs)."""
     return jobs.fail_stale_jobs()

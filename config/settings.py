@@ -50,6 +50,11 @@ if not ACCESS_LOG_KEY:
     ACCESS_LOG_KEY = "ieum-demo-access-log-key-not-for-production"
 elif len(ACCESS_LOG_KEY) < 32:
     raise ImproperlyConfigured("ACCESS_LOG_KEY must be at least 32 characters long.")
+# PIPA safeguards (5조, 8조): access logs of sensitive data are kept at least two years; past
+# this many years a whole month is dropped (casework/audit/partitions.py).
+ACCESS_LOG_YEARS = int(os.environ.get("ACCESS_LOG_YEARS", 2))
+if ACCESS_LOG_YEARS < 2:
+    raise ImproperlyConfigured("ACCESS_LOG_YEARS must be at least 2 (PIPA: two years).")
 # Where each month's chain head is published, outside the database: comma-separated append-only
 # file paths and/or `syslog` (the local socket) or `syslog:<socket path | host[:port]>`.
 ACCESS_LOG_ANCHORS = os.environ.get(
@@ -165,6 +170,8 @@ SECURITY_TRAINING_DAYS = int(os.environ.get("SECURITY_TRAINING_DAYS", "365"))
 # How long a closed referral's packet is kept when no agreement sets it (escalations, referrals
 # between education offices); an agreement's own retention period wins (DESIGN.md §4, §6).
 REFERRAL_PACKET_RETENTION_DAYS = int(os.environ.get("REFERRAL_PACKET_RETENTION_DAYS", "365"))
+# How long a break-glass opening of a case outside one's grants lasts (DESIGN.md §5, §9).
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))
 
 # guardian: no anonymous user row; Case and Referral use direct-FK permission models.
 ANONYMOUS_USER_NAME = None
@@ -247,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.anchor_access_log",
         "schedule": crontab(hour=23, minute=50),
     },
+    # The access log's monthly tables: made ahead, dropped whole past ACCESS_LOG_YEARS.
+    "maintain-access-log-partitions": {
+        "task": "casework.tasks.maintain_access_log_partitions",
+        "schedule": crontab(hour=1, minute=20),
+    },
     # A job whose worker died (killed at its time limit, out of memory) would show "running"
     # forever: past JOB_STALE_AFTER_SECONDS it is failed with a message.
     "fail-stale-jobs": {
@@ -295,6 +307,9 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=` is the API's own parameter (API.md: `format=pdf|xlsx|json` of subject access,
+    # reports and exports), not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ieum (이음) API",

@@ -9,11 +9,12 @@ log); `anchors` publishes each month's head outside the database and verifies th
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from casework.models import AccessChainHead, AccessEvent, Case, Student
@@ -159,6 +160,45 @@ def record_access(
     return event
 
 
+def record_access_at(
+    when,
+    user: User,
+    action: str,
+    object_type: str,
+    objects: Iterable = (),
+    *,
+    case: Case | None = None,
+    student: Student | None = None,
+    membership: Membership | None = None,
+    path: str = "",
+    ip_address: str | None = None,
+    reason: str = "",
+) -> AccessEvent:
+    """Append one access event that happened at `when` (an aware datetime) to the chain of its
+    month: for loading past events (the demo's month of reads), never for a request's own read,
+    which `record_access` dates itself. The row goes to the end of its month's chain, which is
+    ordered by append, so the chain stays valid whatever the order of `when`."""
+    partition = timezone.localtime(when).strftime("%Y-%m")
+    if membership is None:
+        membership = _membership_for(user, case, student)
+    event = AccessEvent(
+        occurred_at=when,
+        partition=partition,
+        user=user,
+        membership=membership,
+        action=action,
+        object_type=object_type,
+        object_ids=[str(getattr(obj, "pk", obj)) for obj in objects],
+        case=case,
+        student=student,
+        path=path[:300],
+        ip_address=ip_address,
+        reason=reason,
+    )
+    _append(event)
+    return event
+
+
 def _content_fields() -> list:
     return [
         f for f in AccessEvent._meta.concrete_fields if f.name not in ("id", "prev_hash", "hash")
@@ -185,13 +225,45 @@ def _append_sql() -> str:
     )
 
 
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def partition_table(month: str) -> str:
+    """The table holding one month of the access log (the log is partitioned by month)."""
+    if not MONTH.match(month):
+        raise ValueError(f"not a month (YYYY-MM): {month!r}")
+    return f"{AccessEvent._meta.db_table}_p{month.replace('-', '_')}"
+
+
+def ensure_partition(month: str) -> bool:
+    """Create the month's table of the access log if it is missing; True if it was created.
+    The daily job creates months ahead, so a request rarely does this. If rows of the month
+    already sit in the default partition, the month stays there (PostgreSQL refuses the new
+    table) and `casework.audit.partitions` reports it."""
+    table = partition_table(month)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+        if cursor.fetchone()[0]:
+            return False
+        with transaction.atomic():  # a concurrent creator may win: then the table is there
+            try:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} PARTITION OF "
+                    f"{AccessEvent._meta.db_table} FOR VALUES IN ('{month}')"
+                )
+            except (IntegrityError, ProgrammingError):
+                return False
+    return True
+
+
 def _append(event: AccessEvent) -> None:
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _content_fields()]
     params = [content_mac(event), event.partition, *values]
     with connection.cursor() as cursor:
         cursor.execute(_append_sql(), params)
         found = cursor.fetchone()
-        if found is None:  # the month's first event: no head to lock yet
+        if found is None:  # the month's first event: no head to lock yet (nor, perhaps, table)
+            ensure_partition(event.partition)
             AccessChainHead.objects.get_or_create(
                 partition=event.partition, defaults={"last_hash": GENESIS}
             )

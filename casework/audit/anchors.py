@@ -337,7 +337,7 @@ def publish_anchors(*, seal_legacy: bool = False) -> AnchorRun:
     return run
 
 
-def expire_month(month: str) -> Anchor:
+def expire_month(month: str, today: datetime.date | None = None) -> Anchor:
     """Record in the anchor stores that a month's rows are dropped at expiry, so that their
     absence is no longer a truncation. Refused for a month still within the keeping period."""
     try:
@@ -345,7 +345,7 @@ def expire_month(month: str) -> Anchor:
         datetime.date(year, number, 1)
     except ValueError as error:
         raise AnchorError(f"{month}: not a month (YYYY-MM)") from error
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     age = (today.year * 12 + today.month) - (year * 12 + number)
     if age <= KEEP_MONTHS:
         raise AnchorError(f"{month}: access logs are kept {KEEP_MONTHS} months after their month")

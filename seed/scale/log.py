@@ -41,6 +41,10 @@ def build_access_events(load: Load, cases: list[dict]) -> None:
         "hash",
     ]
     heads = []
+    for m in range(months, 0, -1):  # each month's table first: COPY cannot wait for DDL
+        year, month = divmod(load.now.year * 12 + load.now.month - 1 - m, 12)
+        start = datetime(year, month + 1, 1, tzinfo=UTC)
+        audit.ensure_partition(timezone.localtime(start + timedelta(days=2)).strftime("%Y-%m"))
 
     def events():
         nonlocal next_id

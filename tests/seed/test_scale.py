@@ -93,6 +93,7 @@ def models_owner():
 def test_access_log_chain_is_intact(tiny):
     checked, problems = audit.verify_chain()
     assert checked >= 300 and problems == []
+    assert audit.partitions.stranded() == {}  # every month in its own table
 
 
 def test_bench_accounts_sign_in(tiny, client):
