@@ -197,6 +197,57 @@ class ReasonForm(KrdsForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+class SubjectAccessForm(KrdsForm):
+    """A subject-access request (PIPA 35조): the stated reason is logged and printed on the file."""
+
+    reason = forms.CharField(
+        label=_("열람 사유"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "예: 보호자의 개인정보 열람 청구(2026. 12. 1. 접수). 파일마다 사유가 찍히고 점검에 나옵니다."
+        ),
+    )
+    format = forms.ChoiceField(
+        label=_("파일 형식"),
+        choices=[("pdf", _("PDF (사람이 읽는 문서)")), ("json", _("JSON (기계가 읽는 자료)"))],
+        initial="pdf",
+        widget=KrdsRadios,
+    )
+
+
+class SubjectSearchForm(KrdsForm):
+    """The privacy officer finds a student of a school they oversee by name and birth date."""
+
+    name = forms.CharField(label=_("학생 이름"), max_length=100)
+    birth_date = forms.DateField(
+        label=_("생년월일"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class BreakGlassSearchForm(KrdsForm):
+    """Break-glass (긴급 열람): the case is found by its number alone."""
+
+    number = forms.CharField(
+        label=_("사례 번호"), max_length=40, help_text=_("예: 2026-S0001-0012")
+    )
+
+
+class BreakGlassForm(KrdsForm):
+    """The written reason a break-glass opening needs; it goes to the owner school's
+    coordinator and into the monthly review."""
+
+    reason = forms.CharField(
+        label=_("긴급 열람 사유"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "왜 지금 이 사례를 보아야 하는지 구체적으로 적으세요. 학교의 담당자에게 알려지고 "
+            "월간 점검에 나옵니다."
+        ),
+    )
+
+
 # --- Referrals and transfers ----------------------------------------------------------------
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("casework.views.urls_review")),
     path("", include("casework.views.urls_breakglass")),
     path("", include("casework.views.urls_retention")),
+    path("", include("casework.views.urls_subject_access")),
 ]

@@ -12,6 +12,16 @@ Callers write `from casework import access` and use the names below; nothing out
 package names a role or builds a visibility filter.
 """
 
+from .break_glass import (
+    break_glass_in_force,
+    break_glasses_in_force,
+    find_break_glass_case,
+    forget_break_glasses,
+    get_break_glass_case_or_404,
+    get_own_break_glass_or_404,
+    may_hold_break_glass,
+    read_logged_as,
+)
 from .capabilities import (
     acting_membership,
     acts_for_referral_sender,
@@ -71,6 +81,7 @@ from .grants import (
     team_grants,
 )
 from .oversight import (
+    break_glass_membership,
     is_privacy_officer,
     may_break_glass,
     may_break_glass_somewhere,
@@ -93,6 +104,12 @@ from .roles import (
     VIEW_RESTRICTED_NOTES,
 )
 from .sql import current_memberships
+from .subject_access import (
+    get_subject_access_student_or_404,
+    keeps_student_records,
+    may_answer_subject_access,
+    subject_access_notes,
+)
 from .visibility import (
     full_student_ids,
     get_visible_case_or_404,

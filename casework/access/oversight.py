@@ -12,11 +12,11 @@ from django.db.models import Q
 
 from casework.models import Case
 from partners.choices import OrganizationKind
-from partners.models import Organization, User
+from partners.models import Membership, Organization, User
 
 from . import roles as r
 from .capabilities import holds_role, organizations_where
-from .sql import signed_in
+from .sql import current_memberships, signed_in
 
 
 def privacy_offices(user: User) -> list[Organization]:
@@ -78,24 +78,36 @@ def office_overseeing(organization: Organization) -> Organization | None:
     return None
 
 
-def may_break_glass(user: User, case: Case) -> bool:
-    """Whether the user may open `case` outside their grants with a reason: the privacy officer
-    of the provincial office above its school, or the centre head of the district office the
-    school belongs to (DESIGN.md §5)."""
+def break_glass_membership(user: User, case: Case) -> Membership | None:
+    """The current membership through which the user may open `case` outside their grants with
+    a reason: as privacy officer of the provincial office above its school, or as centre head
+    of the district office the school belongs to (DESIGN.md §5). None: they may not."""
     if not signed_in(user):
-        return False
-    school = case.owner
-    for office in school.education_offices_above():
-        if office.kind == OrganizationKind.PROVINCIAL_OFFICE and holds_role(
-            user, office.pk, r.PRIVACY_OFFICER_ROLES
+        return None
+    offices = {
+        office.pk: office.kind
+        for office in case.owner.education_offices_above()
+        if office.kind in (OrganizationKind.DISTRICT_OFFICE, OrganizationKind.PROVINCIAL_OFFICE)
+    }
+    if not offices:
+        return None
+    for membership in current_memberships(user).filter(
+        organization_id__in=list(offices), role__in=list(r.BREAK_GLASS_ROLES)
+    ):
+        kind = offices[membership.organization_id]
+        if (
+            membership.role in r.PRIVACY_OFFICER_ROLES
+            and kind == OrganizationKind.PROVINCIAL_OFFICE
         ):
-            return True
-        if office.kind in (
-            OrganizationKind.DISTRICT_OFFICE,
-            OrganizationKind.PROVINCIAL_OFFICE,
-        ) and holds_role(user, office.pk, r.BREAK_GLASS_HEAD_ROLES):
-            return True
-    return False
+            return membership
+        if membership.role in r.BREAK_GLASS_HEAD_ROLES:
+            return membership
+    return None
+
+
+def may_break_glass(user: User, case: Case) -> bool:
+    """Whether the user may open `case` outside their grants with a reason."""
+    return break_glass_membership(user, case) is not None
 
 
 def may_break_glass_somewhere(user: User) -> bool:

@@ -119,9 +119,15 @@ DISTRICT_ROLES = (Role.CENTRE_HEAD, Role.CASE_MANAGER)
 # Who reads the access log, builds the monthly review and keeps the destruction register, for
 # the organisations under their provincial office (`access.oversight`).
 PRIVACY_OFFICER_ROLES = (Role.PRIVACY_OFFICER,)
+# Besides the privacy officer, who answers a subject-access request (PIPA 35조) for a student:
+# the coordinator of the student's school, who keeps its records.
+SUBJECT_ACCESS_ROLES = (Role.COORDINATOR,)
 # Besides the privacy officer, who may open a case outside their grants (break-glass): the centre
 # head of the office the case's school belongs to.
 BREAK_GLASS_HEAD_ROLES = (Role.CENTRE_HEAD,)
+# Everyone who may hold a break-glass opening: it reads only while the membership it was opened
+# through is current in one of these roles (`access.break_glass`).
+BREAK_GLASS_ROLES = (*PRIVACY_OFFICER_ROLES, *BREAK_GLASS_HEAD_ROLES)
 # The kinds of organisation outside the education system a provincial office oversees when they
 # sit in, or serve, a borough its district offices cover.
 OVERSEEN_PARTNER_KINDS = (

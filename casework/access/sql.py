@@ -14,8 +14,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from casework.models import (
+    BreakGlass,
     Case,
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
@@ -25,6 +27,8 @@ from casework.models import (
 )
 from partners.memberships import memoized_current_memberships
 from partners.models import Membership, User, today, training_cutoff
+
+from . import roles as r
 
 Sql = tuple[str, list]
 
@@ -158,7 +162,28 @@ def grants_sql(model, user: User, codename: str, day: date | None = None) -> Sql
             + [db_value(user_table, "user", user.pk)]
             + orgs[1] * len(ROW_ORGANIZATIONS[model]),
         )
-    return union(by_group, by_user)
+    by_break_glass = None
+    if model is Case and codename == r.VIEW_CASE:
+        by_break_glass = break_glass_sql(user, day)
+    return union(by_group, by_user, by_break_glass)
+
+
+def break_glass_sql(user: User, day: date | None = None) -> Sql | None:
+    """The cases the user reads by break-glass (DESIGN.md §5): openings not ended nor expired,
+    made through a membership still current in a role that may open one. They add `view_case`
+    and nothing else. None when the user holds no such membership (no other part of a
+    statement changes for everyone else) or when asked about another day."""
+    if day is not None and day != today():
+        return None
+    memberships = membership_sql(user, None, "id", roles=r.BREAK_GLASS_ROLES)
+    if memberships is None:
+        return None
+    return (
+        f"SELECT b.{column(BreakGlass, 'case_id')} FROM {BreakGlass._meta.db_table} b "
+        f"WHERE b.{column(BreakGlass, 'user_id')} = %s AND b.ended_at IS NULL "
+        f"AND b.expires_at > %s AND b.{column(BreakGlass, 'membership_id')} IN ({memberships[0]})",
+        [db_value(BreakGlass, "user", user.pk), timezone.now(), *memberships[1]],
+    )
 
 
 def union(*parts: Sql | None) -> Sql | None:

@@ -5,12 +5,18 @@ from django.urls import include, path
 from casework import actions
 
 from . import referral_views as rv
+from . import subject_access_views as sav
 from . import views as v
 
 urlpatterns = [
     path("students/", v.StudentListCreate.as_view(), name="api-students"),
     path("students/<uuid:pk>/", v.StudentDetail.as_view(), name="api-student"),
     path("students/import/", v.StudentImport.as_view(), name="api-student-import"),
+    path(
+        "students/<uuid:pk>/subject-access/",
+        sav.SubjectAccess.as_view(),
+        name="api-student-subject-access",
+    ),
     path("jobs/<uuid:pk>/", v.JobDetail.as_view(), name="api-job"),
     path("concerns/", v.ConcernListCreate.as_view(), name="api-concerns"),
     path("concerns/<uuid:pk>/triage/", v.ConcernTriage.as_view(), name="api-concern-triage"),

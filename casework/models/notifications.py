@@ -108,6 +108,8 @@ MESSAGES: dict[str, Message] = {
         body=_("%(school)s에서 다시 주관하며, 이 사례는 더 이상 볼 수 없습니다."),
         variants={"expired": _("동의 만료로 사례 주관이 끝났습니다: %(number)s")},
     ),
+    # To the owner school's coordinator; the body is the opener's reason, as written.
+    "break_glass_opened": Message(_("%(user)s 님(%(org)s)이 %(number)s 사례를 긴급 열람했습니다")),
 }
 
 

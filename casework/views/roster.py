@@ -45,7 +45,13 @@ def student_detail(request, pk):
     return render(
         request,
         "casework/student_detail.html",
-        {"student": student, "roster_only": roster_only, "cases": cases, "can_open": can_open},
+        {
+            "student": student,
+            "roster_only": roster_only,
+            "cases": cases,
+            "can_open": can_open,
+            "subject_access": access.keeps_student_records(request.user, student),
+        },
     )
 
 

@@ -20,6 +20,7 @@ from tests.access import (
     routes_mfa,
     routes_retention,
     routes_review,
+    routes_subject,
 )
 from tests.access.routes_base import NON_STAFF, ROLES, Route, api_signed_in, signed_in
 from tests.conftest import World
@@ -371,6 +372,7 @@ for _area in (
     routes_breakglass.ROUTES,
     routes_retention.ROUTES,
     routes_mfa.ROUTES,
+    routes_subject.ROUTES,
 ):
     assert not set(_area) & set(ROUTES), set(_area) & set(ROUTES)
     ROUTES.update(_area)

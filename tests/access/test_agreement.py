@@ -31,6 +31,10 @@ KINDS = {
 }
 # Object routes whose pk is not one of the kinds above, with why they are not compared here.
 OTHER = {
+    "api-student-subject-access": "its own rule, narrower and wider than the student's visibility"
+    " (the owner school's coordinator, the privacy officer above it); test_subject_access.py",
+    "casework:subject_access": "as api-student-subject-access",
+    "api-case-break-glass": "POST only; tests/casework/oversight/test_break_glass.py",
     "casework:notification_open": "the user's own notification; tests/access/test_side_paths.py",
     "casework:concern_triage": "POST only",
     "casework:plan_decide": "POST only",

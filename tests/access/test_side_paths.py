@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -589,6 +589,12 @@ CLAIM = Write(
     ),
     "transfer_claim",
 )
+WRITES[("api-case-break-glass", "post")] = Write(
+    "privacy",
+    lambda w: (pk(w.case), {"reason": "학생 안전 확인"}),
+    "case",
+    lambda w, body: str(body["case"]),
+)
 # Writes that answer no personal data.
 NO_PERSONAL_DATA = {
     ("api-student-import", "post"): "answers the job's id only; /jobs/{id}/ is the logged read",
@@ -600,10 +606,17 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 def write_routes() -> list[tuple[str, str]]:
     """Every (route name, method) of the casework API that writes, from the URL conf."""
     found = []
-    for pattern in api_urls.urlpatterns:
-        assert isinstance(pattern, URLPattern)
-        view = pattern.callback.view_class
-        found += [(pattern.name, m) for m in WRITE_METHODS if hasattr(view, m)]
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+                continue
+            assert isinstance(pattern, URLPattern)
+            view = pattern.callback.view_class
+            found.extend((pattern.name, m) for m in WRITE_METHODS if hasattr(view, m))
+
+    walk(api_urls.urlpatterns)
     return found
 
 
