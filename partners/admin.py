@@ -13,6 +13,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from .approvals import approve_membership, check_expiry, default_expiry
@@ -24,9 +26,11 @@ from .models import (
     Membership,
     Organization,
     RoleGroup,
+    SecondFactorEvent,
     Service,
     User,
 )
+from .second_factor import remove_second_factor
 
 SELF_MEMBERSHIP = _("자기 자신의 소속은 만들거나 고칠 수 없습니다. 다른 관리자에게 요청하세요.")
 FIXED_IDENTITY = _("소속의 사용자와 기관은 바꿀 수 없습니다. 이 소속을 끝내고 새 소속을 만드세요.")
@@ -321,3 +325,58 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class LoginThrottleAdmin(admin.ModelAdmin):
     list_display = ("username", "failures", "last_failure_at", "locked_until")
     search_fields = ("username",)
+
+
+# django-otp's own admin pages would add devices and recovery codes, or delete them, without the
+# record that enrolment and removal leave (SecondFactorEvent), and show the secrets.
+for _otp_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_otp_model):
+        admin.site.unregister(_otp_model)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """People's authenticator apps. The system administrator only removes one, for someone
+    who lost both the phone and the recovery codes; removal is recorded like the person's own."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username", "user__name")
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        remove_second_factor(obj.user, by=request.user, reason=gettext("관리자가 해제"))
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            self.delete_model(request, device)
+
+
+@admin.register(SecondFactorEvent)
+class SecondFactorEventAdmin(admin.ModelAdmin):
+    """Enrolment and removal of second factors: read-only, kept like the access-rights register."""
+
+    list_display = ("at", "kind", "user", "by", "reason")
+    list_filter = ("kind", "at")
+    date_hierarchy = "at"
+    search_fields = ("user__username", "user__name", "by__name")
+    list_select_related = ("user", "by")
+    fields = ("at", "kind", "user", "by", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

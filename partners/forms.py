@@ -2,9 +2,12 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .authentication import login_with_lockout
+from . import second_factor
+from .authentication import login_with_lockout, verify_code_with_lockout
 from .choices import Domain, OrganizationKind
 from .models import Organization
+
+CODE_FORMAT = _("인증 코드는 인증 앱에 표시된 6자리 숫자나 8자리 복구 코드입니다.")
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -37,6 +40,74 @@ class LockoutAuthenticationForm(AuthenticationForm):
             self.confirm_login_allowed(result.user)
             self.user_cache = result.user
         return self.cleaned_data
+
+
+def code_field(help_text) -> forms.CharField:
+    return forms.CharField(
+        label=_("인증 코드"),
+        max_length=32,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "class": "krds-input",
+            }
+        ),
+    )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code of the user's second factor: at the login's second step, to verify a session,
+    and before removing the factor or replacing its recovery codes. A wrong code counts toward
+    the login lockout, like a wrong password."""
+
+    code = code_field(
+        _(
+            "인증 앱에 표시된 6자리 숫자를 입력하세요. 휴대전화를 쓸 수 없으면 복구 코드를 입력하세요."
+        )
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        self.device = None
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if not second_factor.is_code_shaped(code):
+            raise forms.ValidationError(CODE_FORMAT, code="format")
+        result = verify_code_with_lockout(self.user, code)
+        if result.device is None:
+            raise forms.ValidationError(
+                result.message, code="locked" if result.locked else "invalid_code"
+            )
+        self.device = result.device
+        return code
+
+
+class EnrolmentForm(forms.Form):
+    """The first code of a new authenticator entry: it shows the app holds the secret before
+    the device counts."""
+
+    code = code_field(_("인증 앱에 새로 추가한 항목의 6자리 숫자를 입력하세요."))
+
+    def __init__(self, device, *args, **kwargs):
+        self.device = device
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if not second_factor.code_matches_secret(self.device, code):
+            raise forms.ValidationError(
+                _(
+                    "인증 코드가 올바르지 않습니다. 휴대전화의 시각이 맞는지 확인하고 지금 표시된 코드를 입력하세요."
+                ),
+                code="invalid_code",
+            )
+        return code
 
 
 class DirectoryFilterForm(forms.Form):

@@ -648,3 +648,54 @@ class LoginThrottle(models.Model):
 
     def __str__(self):
         return f"{self.username}: {self.failures}"
+
+
+class SecondFactorEvent(models.Model):
+    """Enrolment and removal of a person's second factor and of its recovery codes, and each use
+    of a recovery code (DESIGN.md §9). A factor is part of the person's access rights, so like
+    the access-rights register these rows are kept at least three years and never changed:
+    django-otp's own device rows are deleted on removal and keep no history."""
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", _("2단계 인증 등록")
+        REMOVED = "removed", _("2단계 인증 해제")
+        RECOVERY_CODES_ISSUED = "recovery_codes_issued", _("복구 코드 발급")
+        RECOVERY_CODE_USED = "recovery_code_used", _("복구 코드 사용")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("일시"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("구분"), max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("대상자"),
+        on_delete=models.PROTECT,
+        related_name="second_factor_events",
+    )
+    by = models.ForeignKey(
+        User,
+        verbose_name=_("처리자"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("사유"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("2단계 인증 기록")
+        verbose_name_plural = _("2단계 인증 기록")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.user} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("2단계 인증 기록은 고칠 수 없습니다."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("2단계 인증 기록은 지울 수 없습니다."))

@@ -1,25 +1,193 @@
-"""Sign-in, the home page and the organisation directory."""
+"""Sign-in (with its second factor), the second factor's own pages, the home page and the
+organisation directory."""
 
+import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Value, When
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView
 
+from . import mfa, second_factor
 from .choices import PARTNER_KINDS
-from .forms import DirectoryFilterForm, LockoutAuthenticationForm
-from .models import Membership, Organization, Service
+from .forms import (
+    DirectoryFilterForm,
+    EnrolmentForm,
+    LockoutAuthenticationForm,
+    SecondFactorCodeForm,
+)
+from .models import Membership, Organization, SecondFactorEvent, Service
 
 DIRECTORY_PAGE_SIZE = 20
 APPROVAL_WARNING_DAYS = 30
+# The secret a setup page shows, kept until a code confirms it (never in the database before).
+SETUP_SECRET = "_second_factor_setup_key"
+EVENTS_SHOWN = 10
 
 
 class LoginView(auth_views.LoginView):
+    """The password step; an account with a second factor goes on to the code step signed out."""
+
     form_class = LockoutAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if second_factor.has_second_factor(user):
+            mfa.start_code_step(self.request, user, self.get_success_url())
+            return redirect("login_code")
+        response = super().form_valid(form)
+        mfa.remember_enrolment(self.request, False)
+        return response
+
+
+class LoginCodeView(FormView):
+    """The code step of a login: the session is signed in only once the code is right."""
+
+    form_class = SecondFactorCodeForm
+    template_name = "registration/login.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        self.pending = mfa.pending_login(request)
+        if self.pending is None:
+            minutes = max(1, settings.MFA_LOGIN_SECONDS // 60)
+            messages.info(
+                request,
+                _(
+                    "로그인을 다시 시작하세요. 인증 코드는 비밀번호를 확인한 뒤 %(minutes)d분 안에 입력해야 합니다."
+                )
+                % {"minutes": minutes},
+            )
+            return redirect("login")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.pending.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(code_step=True, **kwargs)
+
+    def form_valid(self, form):
+        mfa.finish_login(self.request, self.pending, form.device)
+        return redirect(mfa.safe_next(self.request, self.pending.next))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def qr_svg(uri: str) -> str:
+    """The otpauth:// URI as an inline SVG QR code (made here, from our own data only)."""
+    svg = segno.make(uri, error="m").svg_inline(scale=4, title=_("인증 앱 등록용 QR 코드"))
+    return mark_safe(svg)  # segno's markup of our own URI: nothing typed by anyone
+
+
+def _next_of(request) -> str:
+    return request.POST.get("next") or request.GET.get("next") or ""
+
+
+@login_required
+def mfa_overview(request):
+    """The signed-in person's second factor: whether it is set up, its recovery codes, its record."""
+    return _overview(request, SecondFactorCodeForm(request.user))
+
+
+def _overview(request, form, status=200):
+    user = request.user
+    device = second_factor.totp_devices(user).first()
+    events = SecondFactorEvent.objects.filter(user=user).select_related("by")[:EVENTS_SHOWN]
+    context = {
+        "device": device,
+        "codes_left": second_factor.recovery_codes_left(user) if device else 0,
+        "events": events,
+        "required": mfa.enrolment_required(user),
+        "form": form,
+    }
+    return render(request, "partners/mfa.html", context, status=status)
+
+
+@login_required
+def mfa_setup(request):
+    """Enrol an authenticator app: its secret as text and QR code, confirmed by a first code,
+    then the recovery codes shown once. Someone already enrolled whose session has shown no code
+    gives one here."""
+    if second_factor.has_second_factor(request.user):
+        if mfa.is_verified(request):
+            return redirect("mfa")
+        return _verify_session(request)
+    key = request.session.get(SETUP_SECRET)
+    if not key:
+        key = request.session[SETUP_SECRET] = second_factor.new_secret()
+    device = second_factor.provisioning_device(request.user, key)
+    form = EnrolmentForm(device, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device, codes = second_factor.enrol_device(device, by=request.user)
+        request.session.pop(SETUP_SECRET, None)
+        mfa.verified_with(request, device)
+        return render(
+            request,
+            "partners/mfa_codes.html",
+            {"codes": codes, "enrolled": True, "next": mfa.safe_next(request, _next_of(request))},
+        )
+    context = {
+        "form": form,
+        "secret": second_factor.base32_secret(key),
+        "qr": qr_svg(device.config_url),
+        "required": mfa.enrolment_required(request.user),
+        "next": _next_of(request),
+    }
+    return render(request, "partners/mfa_setup.html", context, status=400 if form.errors else 200)
+
+
+def _verify_session(request):
+    form = SecondFactorCodeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        mfa.verified_with(request, form.device)
+        return redirect(mfa.safe_next(request, _next_of(request)))
+    return render(
+        request,
+        "partners/mfa_verify.html",
+        {"form": form, "next": _next_of(request)},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def mfa_remove(request):
+    """Remove the second factor, on a current code (or a recovery code, when the phone is lost)."""
+    if not second_factor.has_second_factor(request.user):
+        return redirect("mfa")
+    form = SecondFactorCodeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        second_factor.remove_second_factor(request.user, by=request.user)
+        mfa.remember_enrolment(request, False)
+        messages.success(request, _("2단계 인증을 해제했습니다. 인증 앱의 이음 항목도 지우세요."))
+        return redirect("mfa")
+    return render(
+        request, "partners/mfa_remove.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def mfa_recovery_codes(request):
+    """New recovery codes, on a current code; the old ones stop working."""
+    if not second_factor.has_second_factor(request.user):
+        return redirect("mfa")
+    form = SecondFactorCodeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _overview(request, form, status=400)
+    codes = second_factor.issue_recovery_codes(request.user, by=request.user)
+    return render(request, "partners/mfa_codes.html", {"codes": codes, "enrolled": False})
 
 
 def directory_results(params) -> tuple[DirectoryFilterForm, object]:

@@ -19,6 +19,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The suite signs its roles in with force_login (no second factor); the tests of the second
+# factor turn MFA_REQUIRED on themselves (tests/partners/test_mfa.py).
+os.environ.setdefault("MFA_REQUIRED", "0")
 
 
 def _local_redis_answers() -> bool:

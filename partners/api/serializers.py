@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from partners.models import Membership, Organization, Service, User
@@ -8,6 +9,21 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=256, trim_whitespace=False, style={"input_type": "password"}
     )
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=_(
+            "2단계 인증 코드: 인증 앱의 6자리 숫자 또는 복구 코드. 2단계 인증을 쓰는 계정(MFA_REQUIRED가 켜져 있으면 개인정보를 다루는 모든 계정)에 필요합니다."
+        ),
+    )
+
+
+class SecondFactorRequiredSerializer(serializers.Serializer):
+    """401 of the token endpoint when the account's second factor is missing or wrong."""
+
+    mfa_required = serializers.BooleanField()
+    detail = serializers.CharField()
 
 
 class TokenSerializer(serializers.Serializer):

@@ -1,14 +1,20 @@
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners.authentication import login_with_lockout
+from partners import mfa, second_factor
+from partners.authentication import login_with_lockout, verify_code_with_lockout
 from partners.choices import Domain, OrganizationKind
 from partners.models import ApiToken, Membership, Organization, Service, User
 from partners.tokens import revoke_token
@@ -18,6 +24,7 @@ from .authentication import BearerTokenAuthentication
 from .serializers import (
     MeSerializer,
     OrganizationSerializer,
+    SecondFactorRequiredSerializer,
     ServiceSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -28,9 +35,15 @@ class Locked(exceptions.Throttled):
     default_code = "locked"
 
 
+def _locked(result) -> Locked:
+    wait = max(1, int((result.locked_until - timezone.now()).total_seconds()))
+    return Locked(wait=wait, detail=result.message)
+
+
 class TokenView(APIView):
-    """POST exchanges a username and password for a bearer token; DELETE revokes the token
-    presented. Failed attempts count towards the same lockout as the login page."""
+    """POST exchanges a username and password (and the second factor's `otp`, for an account
+    that has or must have one) for a bearer token; DELETE revokes the token presented. Failed
+    attempts, wrong codes included, count towards the same lockout as the login page."""
 
     def _exchanging(self) -> bool:
         request = getattr(self, "request", None)
@@ -47,7 +60,21 @@ class TokenView(APIView):
         # Wrong credentials stay a 401 with the challenge, even though POST authenticates no one.
         return BearerTokenAuthentication.keyword
 
-    @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            201: TokenSerializer,
+            401: OpenApiResponse(
+                SecondFactorRequiredSerializer,
+                description=_(
+                    "아이디·비밀번호가 틀렸거나(`detail`만), 2단계 인증 코드(`otp`)가 없거나 틀렸거나 "
+                    "2단계 인증을 아직 등록하지 않은 계정(`mfa_required`: true)"
+                ),
+            ),
+            429: OpenApiResponse(description=_("로그인 실패가 반복되어 잠긴 계정")),
+        },
+        auth=[],
+    )
     def post(self, request):
         credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
@@ -57,15 +84,42 @@ class TokenView(APIView):
             credentials.validated_data["password"],
         )
         if result.locked:
-            wait = max(1, int((result.locked_until - timezone.now()).total_seconds()))
-            raise Locked(wait=wait, detail=result.message)
+            raise _locked(result)
         if result.user is None or not result.user.is_active:
             raise exceptions.AuthenticationFailed(result.message)
+        if mfa.second_factor_due(result.user):
+            refusal = self._check_second_factor(result.user, credentials.validated_data.get("otp"))
+            if refusal is not None:
+                return refusal
         token, key = ApiToken.issue(result.user)
         return Response(
             TokenSerializer({"token": key, "expires_at": token.expires_at}).data,
             status=status.HTTP_201_CREATED,
         )
+
+    def _check_second_factor(self, user, otp: str | None) -> Response | None:
+        """None when `otp` is a right code of the user's factor; else the 401 that says so."""
+        if not second_factor.has_second_factor(user):
+            return self._mfa_required(
+                _(
+                    "2단계 인증을 등록해야 토큰을 받을 수 있습니다. 웹에서 인증 앱을 먼저 등록하세요."
+                )
+            )
+        if not otp:
+            return self._mfa_required(_("2단계 인증 코드(otp)를 함께 보내세요."))
+        checked = verify_code_with_lockout(user, otp)
+        if checked.locked:
+            raise _locked(checked)
+        if checked.device is None:
+            return self._mfa_required(checked.message)
+        return None
+
+    def _mfa_required(self, detail: str) -> Response:
+        response = Response(
+            {"mfa_required": True, "detail": detail}, status=status.HTTP_401_UNAUTHORIZED
+        )
+        response["WWW-Authenticate"] = BearerTokenAuthentication.keyword
+        return response
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):

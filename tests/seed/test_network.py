@@ -2,9 +2,12 @@
 
 import pytest
 from django.core.management import call_command
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from partners.authentication import verify_code_with_lockout
 from partners.catalogue import field_codes, non_sensitive_field_codes
-from partners.models import Agreement, Membership, Organization, User
+from partners.models import Agreement, Membership, Organization, SecondFactorEvent, User
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +42,7 @@ DEMO_ACCOUNTS = {
     "partner2": ("금천구정신건강복지센터", "partner_worker"),
     "analyst": ("서울특별시교육청", "analyst"),
     "privacy": ("서울특별시교육청", "privacy_officer"),
+    "mfa": ("이음초등학교", "team_member"),
 }
 
 
@@ -98,6 +102,24 @@ def test_seed_demo_twice_changes_nothing(settings):
     before = snapshot()
     call_command("seed_demo")
     assert snapshot() == before
+
+
+def test_demo_mfa_account_has_the_published_totp_secret_and_no_one_else_a_device(settings):
+    """DEMO.md: `mfa` signs in with codes made from JBSWY3DPEHPK3PXP (30 s, 6 digits, SHA-1);
+    every other demo login stays single-factor; a second run enrols nothing again."""
+    settings.DEMO_SEED_STEPS = []
+    call_command("seed_demo")
+    device = TOTPDevice.objects.get()
+    assert device.user.username == "mfa" and device.confirmed
+    assert bytes.fromhex(device.key) == b"Hello!\xde\xad\xbe\xef"  # base32 JBSWY3DPEHPK3PXP
+    assert (device.step, device.digits, device.t0) == (30, 6, 0)
+    code = f"{totp(device.bin_key, step=30, digits=6):06d}"
+    assert verify_code_with_lockout(device.user, code).device == device
+    events = SecondFactorEvent.objects.count()
+    assert events and SecondFactorEvent.objects.filter(user=device.user, kind="enrolled").exists()
+    call_command("seed_demo")
+    assert SecondFactorEvent.objects.count() == events
+    assert TOTPDevice.objects.get().pk == device.pk
 
 
 def test_demo_schools_partners_and_agreements(settings):
