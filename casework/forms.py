@@ -16,7 +16,16 @@ from .choices import (
     TeamRole,
     Urgency,
 )
-from .models import CaseStatus, ClosureReason, Concern, Decision, Meeting, Note
+from .models import (
+    AccessEvent,
+    CaseStatus,
+    ClosureReason,
+    Concern,
+    Decision,
+    DestructionRecord,
+    Meeting,
+    Note,
+)
 
 
 class KrdsCheckboxes(forms.CheckboxSelectMultiple):
@@ -246,6 +255,97 @@ class BreakGlassForm(KrdsForm):
             "월간 점검에 나옵니다."
         ),
     )
+
+
+class AccessLogFilterForm(KrdsForm):
+    """The access-log search of the privacy officer (API.md: GET /api/v1/audit/access/): the
+    page and the API parse their filters with this one form. `case` takes a case's id or its
+    number, `user` a user's id or username; dates are the Korean calendar days they name."""
+
+    case = forms.CharField(
+        label=_("사례"), required=False, max_length=60, help_text=_("사례 번호 또는 ID")
+    )
+    student = forms.UUIDField(label=_("학생 ID"), required=False)
+    user = forms.CharField(
+        label=_("사용자"), required=False, max_length=150, help_text=_("아이디 또는 ID")
+    )
+    action = forms.ChoiceField(label=_("행위"), required=False)
+    since = forms.DateField(
+        label=_("시작일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("종료일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("전체")), *AccessEvent.Action.choices]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("종료일은 시작일과 같거나 뒤여야 합니다."))
+        return data
+
+
+class DownloadReasonForm(KrdsForm):
+    """Every download states its reason (PIPA safeguards 8조), which the monthly review checks."""
+
+    reason = forms.CharField(
+        label=_("내려받는 사유"),
+        max_length=500,
+        help_text=_("예: 2026년 11월 접속 기록 점검 보고. 사유는 접속 기록에 남습니다."),
+    )
+
+
+class ReviewBuildForm(KrdsForm):
+    """The officer builds the review of a month now (the beat job does it on the first business
+    day of each month)."""
+
+    month = forms.CharField(
+        label=_("점검할 달"),
+        max_length=7,
+        widget=forms.DateInput(attrs={"type": "month"}),
+        help_text=_("예: 2026-11"),
+    )
+
+
+class FindingQuestionForm(KrdsForm):
+    question = forms.CharField(
+        label=_("소명 요청 내용"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("무엇을 설명해야 하는지 구체적으로 적으세요. 당사자의 알림으로 갑니다."),
+    )
+
+
+class FindingAnswerForm(KrdsForm):
+    answer = forms.CharField(
+        label=_("소명 내용"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class FindingResolutionForm(KrdsForm):
+    resolution = forms.CharField(
+        label=_("처리 결과"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("예: 야간 긴급 상담 대응으로 확인됨. 조치 없음."),
+    )
+
+
+class DestructionFilterForm(KrdsForm):
+    """The register of destruction (API.md: GET /api/v1/audit/destructions/?since=&rule=)."""
+
+    since = forms.DateField(
+        label=_("시작일"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    rule = forms.ChoiceField(label=_("근거 규칙"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [("", _("전체")), *DestructionRecord.Rule.choices]
 
 
 # --- Referrals and transfers ----------------------------------------------------------------

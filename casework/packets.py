@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.identifiers import mask_phone_numbers
 from partners.catalogue import packet_fields
 
 from .choices import ConsentSubject, Difficulty, RiskLevel, Sex
@@ -78,6 +79,8 @@ def build_packet(referral: Referral) -> dict:
     order = list(packet_fields())
     codes = sorted(set(referral.shared_fields), key=order.index)
     fields = {code: _field_value(referral, code) for code in codes}
+    if "guardian_contact" not in fields:
+        _mask_free_text(fields)
     packet = {"taken_at": timezone.now().isoformat(), "fields": fields}
     if fields.get("guardian_contact"):
         consented = _consenting_guardian(referral)
@@ -88,6 +91,18 @@ def build_packet(referral: Referral) -> dict:
                 "relation": consented.relation,
             }
     return packet
+
+
+def _mask_free_text(fields: dict) -> None:
+    """Without the guardian's contact among the shared fields, a telephone number typed into the
+    packet's free text (the reason, the support asked for, the notes excerpt) does not go
+    either (DESIGN.md §9)."""
+    for code in ("reason", "notes_excerpt"):
+        if code in fields:
+            fields[code] = mask_phone_numbers(fields[code])
+    if isinstance(fields.get("requested_support"), dict):
+        support = fields["requested_support"]
+        support["text"] = mask_phone_numbers(support.get("text"))
 
 
 def _consenting_guardian(referral: Referral) -> Consent | None:

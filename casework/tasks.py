@@ -13,7 +13,7 @@ from django.conf import settings
 
 from . import audit
 from .notify import delivery, digest
-from .workflows import consents, jobs, memberships, reminders, retention, roster
+from .workflows import consents, erasure, jobs, memberships, reminders, retention, reviews, roster
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,33 @@ def import_roster(job_id) -> str:
         return "skipped"
     roster.run_roster_import(job)
     return job.status
+
+
+@shared_task(
+    soft_time_limit=settings.ACCESS_REVIEW_TIME_LIMIT,
+    time_limit=settings.ACCESS_REVIEW_TIME_LIMIT + 60,
+)
+def build_access_review(job_id, month) -> str:
+    """Build the monthly access-log review the officer asked for (casework/workflows/reviews.py)."""
+    job = jobs.claim_queued_job(job_id)
+    if job is None:
+        return "skipped"
+    reviews.run_review_job(job, month)
+    return job.status
+
+
+@shared_task(soft_time_limit=4 * 3600)
+def apply_retention() -> dict:
+    """Daily: anonymise what Decree 10 no longer lets us keep (casework/workflows/erasure.py)."""
+    run = erasure.apply_retention()
+    return {"anonymised": run.anonymised, "destroyed": run.destroyed}
+
+
+@shared_task(soft_time_limit=4 * 3600)
+def build_monthly_access_reviews() -> int:
+    """Daily: on the first business day of a month, the previous month's review of every
+    provincial office (other days do nothing)."""
+    return len(reviews.build_monthly_reviews())
 
 
 # --- Notification e-mail (casework/notify/delivery.py) ---------------------------------------

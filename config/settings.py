@@ -3,6 +3,7 @@
 Every value has a default that is safe for the demo only; see docs/operations.md for production.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -75,6 +76,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN
     "guardian",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # the authenticator app's codes (RFC 6238)
+    "django_otp.plugins.otp_static",  # single-use recovery codes
     "partners",
     "casework",
     "seed",  # seed_network, seed_demo, seed_scale
@@ -90,9 +94,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "core.memo.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.params.BadInputMiddleware",
+    "partners.mfa.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -164,6 +170,20 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "8"))
+# DESIGN.md §9 strong authentication: everyone who handles personal data (a membership, or a
+# superuser) signs in with a second factor and is sent to enrol it first. On in production; the
+# demo runs with DEBUG on and keeps its logins single-factor unless this is set.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+# How long the code step of a login waits after the right password (partners/views.py).
+MFA_LOGIN_SECONDS = int(os.environ.get("MFA_LOGIN_SECONDS", str(5 * 60)))
+# Wrong codes count toward LOGIN_FAILURE_LIMIT in the database (partners/authentication.py),
+# shared with passwords; django-otp's own per-device delay would refuse a right code with the
+# wrong message, so it is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "이음"
+# A TOTP secret is the factor itself: the admin never shows it.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Decree 15⑥: a membership whose security training is older than this many days grants no
 # access to personal data (0 switches the check off); the home page warns 30 days ahead.
 SECURITY_TRAINING_DAYS = int(os.environ.get("SECURITY_TRAINING_DAYS", "365"))
@@ -172,6 +192,32 @@ SECURITY_TRAINING_DAYS = int(os.environ.get("SECURITY_TRAINING_DAYS", "365"))
 REFERRAL_PACKET_RETENTION_DAYS = int(os.environ.get("REFERRAL_PACKET_RETENTION_DAYS", "365"))
 # How long a break-glass opening of a case outside one's grants lasts (DESIGN.md §5, §9).
 BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))
+
+
+def _work_hours(text: str) -> tuple[datetime.time, datetime.time]:
+    try:
+        start, end = (datetime.time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"ACCESS_REVIEW_WORK_HOURS: {text!r} is not HH:MM-HH:MM"
+        ) from error
+    if start >= end:
+        raise ImproperlyConfigured("ACCESS_REVIEW_WORK_HOURS must start before it ends.")
+    return start, end
+
+
+# The monthly access-log review (DESIGN.md §9): working hours on Korean business days (access
+# outside them is a finding); a person's month is "unusual volume" above FACTOR times both their
+# own monthly average over BASELINE_MONTHS and their role's median, from VOLUME_MIN events.
+ACCESS_REVIEW_WORK_HOURS = _work_hours(os.environ.get("ACCESS_REVIEW_WORK_HOURS", "08:00-19:00"))
+ACCESS_REVIEW_VOLUME_FACTOR = float(os.environ.get("ACCESS_REVIEW_VOLUME_FACTOR", "3"))
+ACCESS_REVIEW_VOLUME_MIN = int(os.environ.get("ACCESS_REVIEW_VOLUME_MIN", "100"))
+ACCESS_REVIEW_BASELINE_MONTHS = int(os.environ.get("ACCESS_REVIEW_BASELINE_MONTHS", "3"))
+# Decree 10 and DESIGN.md §9: a closed case that never had both consents keeps its free text this
+# many days after it was opened; the daily retention job then destroys it.
+PRECONSENT_RETENTION_DAYS = int(os.environ.get("PRECONSENT_RETENTION_DAYS", "180"))
+# A review the officer asks for is built by a job with this time limit (seconds).
+ACCESS_REVIEW_TIME_LIMIT = int(os.environ.get("ACCESS_REVIEW_TIME_LIMIT", "900"))
 
 # guardian: no anonymous user row; Case and Referral use direct-FK permission models.
 ANONYMOUS_USER_NAME = None
@@ -253,6 +299,17 @@ CELERY_BEAT_SCHEDULE = {
     "anchor-access-log": {
         "task": "casework.tasks.anchor_access_log",
         "schedule": crontab(hour=23, minute=50),
+    },
+    # Retention (Decree 10): anonymise what is past its keeping period, one register line each.
+    "apply-retention": {
+        "task": "casework.tasks.apply_retention",
+        "schedule": crontab(hour=2, minute=10),
+    },
+    # The monthly access-log review: the task builds the previous month's on the first
+    # business day of a month and does nothing on other days.
+    "build-monthly-access-reviews": {
+        "task": "casework.tasks.build_monthly_access_reviews",
+        "schedule": crontab(hour=6, minute=30),
     },
     # The access log's monthly tables: made ahead, dropped whole past ACCESS_LOG_YEARS.
     "maintain-access-log-partitions": {

@@ -20,6 +20,8 @@ from casework.workflows import transfers as transfer_flows
 from casework.workflows.common import attribute
 from partners.models import Organization, Service, User
 
+from .oversight import seed_demo_oversight
+
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = [
     "하늘",
@@ -340,6 +342,11 @@ def _seed(seed: int, stdout) -> bool:
     skipped = seed_demo_referrals(rng, today)
     if skipped and stdout is not None:
         stdout.write(f"demo referrals skipped: the demo network lacks {', '.join(skipped)}")
+    review = seed_demo_oversight(rng, today)
+    if review is not None and stdout is not None:
+        stdout.write(
+            f"demo oversight: review of {review.month:%Y-%m} with {review.findings.count()} findings"
+        )
     if stdout is not None:
         stdout.write(
             f"demo casework: {Student.objects.count()} students, {Case.objects.count()} cases, "

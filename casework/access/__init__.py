@@ -81,16 +81,27 @@ from .grants import (
     team_grants,
 )
 from .oversight import (
+    access_events_about,
     break_glass_membership,
+    get_overseen_finding_or_404,
+    get_own_finding_or_404,
+    get_visible_review_or_404,
     is_privacy_officer,
     may_break_glass,
     may_break_glass_somewhere,
     may_oversee,
+    may_read_access_log,
     office_overseeing,
+    open_findings,
     organizations_under,
+    outside_caseload,
+    overseen_break_glasses,
     overseen_organization_ids,
     oversees_organization,
     privacy_offices,
+    visible_access_events,
+    visible_destructions,
+    visible_reviews,
 )
 from .roles import (
     ACT_ON_REFERRAL,

@@ -8,9 +8,22 @@ Break-glass is the privacy officer's (for cases of schools they oversee) and the
 (for cases of schools under their district office).
 """
 
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
-from casework.models import Case
+from casework.models import (
+    AccessEvent,
+    AccessReview,
+    BreakGlass,
+    Case,
+    CaseMember,
+    DestructionRecord,
+    Referral,
+    ReviewFinding,
+    Student,
+)
 from partners.choices import OrganizationKind
 from partners.models import Membership, Organization, User
 
@@ -68,6 +81,117 @@ def overseen_organization_ids(user: User) -> set:
 
 def oversees_organization(user: User, organization_id) -> bool:
     return organization_id in overseen_organization_ids(user)
+
+
+def may_read_access_log(user: User) -> bool:
+    """Reading the access log, building reviews, keeping the register: the privacy officer's."""
+    return is_privacy_officer(user)
+
+
+def access_events_about(organization_ids) -> QuerySet[AccessEvent]:
+    """The access events made through a membership of one of the organisations, or about a
+    case or a student of one of them: what their privacy officer reviews."""
+    ids = list(organization_ids)
+    if not ids:
+        return AccessEvent.objects.none()
+    return AccessEvent.objects.filter(
+        Q(membership__organization_id__in=ids)
+        | Q(case__owner_id__in=ids)
+        | Q(student__school_id__in=ids)
+    )
+
+
+def visible_access_events(user: User) -> QuerySet[AccessEvent]:
+    """The access events a privacy officer may read: those of the organisations under their
+    provincial offices. Nothing for anyone else."""
+    return access_events_about(overseen_organization_ids(user))
+
+
+def outside_caseload(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
+    """The reads of a case by someone whose work is not every case of their organisation
+    (CASELOAD_WIDE_ROLES) and who was, at that moment, neither on the case's team nor its
+    coordinator nor the worker assigned one of its referrals (DESIGN.md §9)."""
+    on_team = CaseMember.objects.filter(
+        case_id=OuterRef("case_id"),
+        user_id=OuterRef("user_id"),
+        added_at__lte=OuterRef("occurred_at"),
+    ).filter(Q(removed_at__isnull=True) | Q(removed_at__gt=OuterRef("occurred_at")))
+    assigned = Referral.objects.filter(case_id=OuterRef("case_id"), assignee_id=OuterRef("user_id"))
+    return (
+        events.filter(case__isnull=False, action=AccessEvent.Action.VIEW, membership__isnull=False)
+        .exclude(membership__role__in=list(r.CASELOAD_WIDE_ROLES))
+        .exclude(case__coordinator_id=F("user_id"))
+        .exclude(Exists(on_team))
+        .exclude(Exists(assigned))
+    )
+
+
+def visible_reviews(user: User) -> QuerySet[AccessReview]:
+    """The monthly reviews of the user's privacy offices."""
+    offices = [office.pk for office in privacy_offices(user)]
+    return AccessReview.objects.filter(office_id__in=offices)
+
+
+def _by_pk(rows: QuerySet, pk):
+    try:
+        found = rows.filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError):
+        raise Http404 from None
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_visible_review_or_404(user: User, pk) -> AccessReview:
+    return _by_pk(visible_reviews(user).select_related("office", "built_by", "reviewed_by"), pk)
+
+
+def get_overseen_finding_or_404(user: User, pk) -> ReviewFinding:
+    """A finding of a review of the user's privacy offices (the officer's side of 소명)."""
+    rows = ReviewFinding.objects.filter(review__in=visible_reviews(user))
+    return _by_pk(rows.select_related("review__office", "user", "organization"), pk)
+
+
+def get_own_finding_or_404(user: User, pk) -> ReviewFinding:
+    """A finding about the user that an officer has asked them to explain (the person's side):
+    findings nobody asked about stay the officer's."""
+    if not signed_in(user):
+        raise Http404
+    rows = ReviewFinding.objects.filter(user=user).exclude(question="")
+    return _by_pk(rows.select_related("review__office", "asked_by"), pk)
+
+
+def overseen_break_glasses(user: User, now=None) -> QuerySet[BreakGlass]:
+    """The break-glass openings in force on cases of schools the user oversees."""
+    ids = list(overseen_organization_ids(user))
+    if not ids:
+        return BreakGlass.objects.none()
+    now = now or timezone.now()
+    return BreakGlass.objects.filter(
+        case__owner_id__in=ids, ended_at__isnull=True, expires_at__gt=now
+    )
+
+
+def open_findings(user: User) -> QuerySet[ReviewFinding]:
+    """The findings of the user's reviews still in the explanation loop (asked or answered)."""
+    return ReviewFinding.objects.filter(
+        review__in=visible_reviews(user),
+        status__in=[ReviewFinding.Status.ASKED, ReviewFinding.Status.ANSWERED],
+    )
+
+
+def visible_destructions(user: User) -> QuerySet[DestructionRecord]:
+    """The register lines of the organisations under the user's privacy offices: those of their
+    cases, of their students, and the access log's months (which name no one)."""
+    ids = list(overseen_organization_ids(user))
+    if not ids:
+        return DestructionRecord.objects.none()
+    students = Student.objects.filter(school_id__in=ids).values("pk")
+    return DestructionRecord.objects.filter(
+        Q(case__owner_id__in=ids)
+        | Q(object_type="student", object_id__in=students)
+        | Q(object_type="access_log_month")
+    )
 
 
 def office_overseeing(organization: Organization) -> Organization | None:

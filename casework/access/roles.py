@@ -34,6 +34,13 @@ LEAD_OFFICE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.CENTRE_HEAD: (VIEW_CASE,),
 }
 
+# Roles whose work is every case of their organisation: their reads of its cases are never
+# "outside their caseload" in the monthly review (DESIGN.md §9); anyone else's caseload is the
+# cases whose team they are on, that they coordinate, or whose referral they were assigned.
+CASELOAD_WIDE_ROLES = frozenset(
+    {Role.COORDINATOR, Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.CENTRE_HEAD}
+)
+
 # --- The case team ---------------------------------------------------------------------------
 # What a team member holds by case role. Only a counsellor who is staff of the owner school
 # reads restricted notes; the permission is granted only then (`team_grants`).
@@ -150,6 +157,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "lead_office_revoked": DISTRICT_ROLES,
     # The owner school is told when someone breaks the glass on one of its cases.
     "break_glass_opened": (Role.COORDINATOR,),
+    # A provincial office's privacy officers are told when a monthly review is built.
+    "access_review_built": PRIVACY_OFFICER_ROLES,
 }
 
 # --- The menu: which entries a user's roles call for -----------------------------------------

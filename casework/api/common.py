@@ -12,10 +12,12 @@ from casework.models import Case
 from . import serializers
 
 
-def log_read(request, action, object_type, objects, *, case=None, student=None):
-    """One access event per request (DESIGN.md §6): a list logs the ids it returned. A read
-    through break-glass is logged as one (DESIGN.md §5)."""
-    action, reason = access.read_logged_as(request.user, action, case=case, student=student)
+def log_read(request, action, object_type, objects, *, case=None, student=None, reason=""):
+    """One access event per request (DESIGN.md §6): a list logs the ids it returned, a
+    download its stated reason. A read through break-glass is logged as one (DESIGN.md §5)."""
+    action, reason = access.read_logged_as(
+        request.user, action, case=case, student=student, reason=reason
+    )
     audit.record_access(
         request.user,
         action,

@@ -1,3 +1,9 @@
 """API routes of the auditlog area of oversight (API.md, Oversight)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import auditlog_views as alv
+
+urlpatterns: list = [
+    path("audit/access/", alv.AccessLog.as_view(), name="api-audit-access"),
+]

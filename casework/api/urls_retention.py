@@ -1,3 +1,9 @@
 """API routes of the retention area of oversight (API.md, Oversight)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import retention_views as rtv
+
+urlpatterns: list = [
+    path("audit/destructions/", rtv.DestructionRegister.as_view(), name="api-audit-destructions"),
+]

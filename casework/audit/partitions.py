@@ -74,6 +74,18 @@ def expired_months(today: datetime.date | None = None) -> list[str]:
     return sorted(month for month in months() if month < last_kept)
 
 
+def next_expiry(today: datetime.date | None = None) -> tuple[str, datetime.date] | None:
+    """The oldest month of the log and the day the daily job drops it (None: no months)."""
+    today = today or timezone.localdate()
+    present = sorted(months())
+    if not present:
+        return None
+    oldest = present[0]
+    year, number = (int(part) for part in oldest.split("-"))
+    index = year * 12 + number - 1 + keep_months() + 1
+    return oldest, datetime.date(index // 12, index % 12 + 1, 1)
+
+
 def drop_month(month: str, today: datetime.date | None = None) -> DestructionRecord:
     """Drop one expired month's table, after recording its expiry outside the database."""
     today = today or timezone.localdate()

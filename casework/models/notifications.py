@@ -110,6 +110,13 @@ MESSAGES: dict[str, Message] = {
     ),
     # To the owner school's coordinator; the body is the opener's reason, as written.
     "break_glass_opened": Message(_("%(user)s 님(%(org)s)이 %(number)s 사례를 긴급 열람했습니다")),
+    # The monthly access-log review (DESIGN.md §9): built, a question to the person concerned
+    # (the body is the officer's question), their answer back to the officer.
+    "access_review_built": Message(
+        _("%(month)s 접속 기록 점검이 작성되었습니다: 점검 결과 %(count)s건")
+    ),
+    "finding_asked": Message(_("%(month)s 접속 기록 점검에 대해 소명을 요청받았습니다")),
+    "finding_answered": Message(_("%(user)s 님이 %(month)s 접속 기록 점검에 소명했습니다")),
 }
 
 

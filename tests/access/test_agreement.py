@@ -35,6 +35,16 @@ OTHER = {
     " (the owner school's coordinator, the privacy officer above it); test_subject_access.py",
     "casework:subject_access": "as api-student-subject-access",
     "api-case-break-glass": "POST only; tests/casework/oversight/test_break_glass.py",
+    # The monthly review: the privacy officer's own rule (access.visible_reviews, the finding's
+    # person once asked); tests/access/routes_review.py and tests/casework/oversight/test_reviews.py.
+    "api-audit-review": "the privacy officer's",
+    "api-audit-finding-ask": "POST only",
+    "api-audit-finding-answer": "POST only",
+    "api-audit-finding-close": "POST only",
+    "casework:review_detail": "the privacy officer's",
+    "casework:review_complete": "POST only",
+    "casework:finding_detail": "the privacy officer's",
+    "casework:finding_answer": "the person concerned, once asked",
     "casework:notification_open": "the user's own notification; tests/access/test_side_paths.py",
     "casework:concern_triage": "POST only",
     "casework:plan_decide": "POST only",

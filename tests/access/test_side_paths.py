@@ -7,17 +7,17 @@ outside its readers."""
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from casework import access, instruments
+from casework import access, audit, instruments
 from casework.api import urls as api_urls
-from casework.models import AccessEvent, Job, Note, Notification
-from casework.workflows import intake, planning, records, team, transfers
+from casework.models import AccessEvent, AccessReview, Job, Note, Notification, ReviewFinding
+from casework.workflows import intake, planning, records, reviews, team, transfers
 from casework.workflows import referrals as wf
 from partners.choices import Role
 from partners.models import Membership
@@ -594,6 +594,49 @@ WRITES[("api-case-break-glass", "post")] = Write(
     lambda w: (pk(w.case), {"reason": "학생 안전 확인"}),
     "case",
     lambda w, body: str(body["case"]),
+)
+
+
+def _last_month_read(w):
+    """A night read of last month, so that its review has a finding."""
+    month = reviews.previous_month(TODAY())
+    when = timezone.make_aware(datetime.combine(month.replace(day=20), time(23, 30)))
+    audit.record_access_at(when, w["coordinator"], "view", "case", [w.case], case=w.case)
+    return month
+
+
+def _asked_finding(w, status="asked"):
+    review = AccessReview.objects.create(office=w.province, month=TODAY().replace(day=1))
+    return ReviewFinding.objects.create(
+        review=review,
+        kind="after_hours",
+        user=w["coordinator"],
+        count=1,
+        status=status,
+        question="사유를 알려 주세요.",
+    )
+
+
+WRITES[("api-audit-reviews", "post")] = Write(
+    "privacy",
+    lambda w: ({}, {"month": _last_month_read(w).strftime("%Y-%m")}),
+    "review_finding",
+    lambda w, body: body["findings"][0]["id"],
+)
+WRITES[("api-audit-finding-ask", "post")] = Write(
+    "privacy",
+    lambda w: (pk(_asked_finding(w, "answered")), {"question": "다시 알려 주세요."}),
+    "review_finding",
+)
+WRITES[("api-audit-finding-answer", "post")] = Write(
+    "coordinator",
+    lambda w: (pk(_asked_finding(w)), {"answer": "야간 상담"}),
+    "review_finding",
+)
+WRITES[("api-audit-finding-close", "post")] = Write(
+    "privacy",
+    lambda w: (pk(_asked_finding(w)), {"resolution": "확인함"}),
+    "review_finding",
 )
 # Writes that answer no personal data.
 NO_PERSONAL_DATA = {

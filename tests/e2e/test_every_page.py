@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.models import AccessReview, ReviewFinding
 from casework.workflows import lifecycle, planning
 from tests import builders
 
@@ -63,6 +64,17 @@ PAGES = {
     "approvals": ("casework:approvals", None),
     "overview": ("casework:school_overview", None),
     "district": ("casework:district_dashboard", None),
+    # Oversight (DESIGN.md §9).
+    "oversight": ("casework:oversight", None),
+    "reviews": ("casework:review_list", None),
+    "review": ("casework:review_detail", lambda w: [w.review.pk]),
+    "finding": ("casework:finding_detail", lambda w: [w.finding.pk]),
+    "finding-answer": ("casework:finding_answer", lambda w: [w.finding.pk]),
+    "access-log": ("casework:access_log", None),
+    "destructions": ("casework:destruction_register", None),
+    "break-glass": ("casework:break_glass_search", "?number=2026-S0001-0001"),
+    "subject-search": ("casework:subject_search", None),
+    "subject-access": ("casework:subject_access", lambda w: [w.case.student.pk]),
 }
 
 # Violations accepted for a while, page -> reason: the role's test is then marked xfail with the
@@ -108,6 +120,22 @@ def full_world(school_objects):
     w.escalation = builders.wf.send_referral(
         builders.escalation(w, w.case, respond_by=timezone.localdate() + timedelta(days=7)),
         by=w["coordinator"],
+    )
+    # Last month's review with a finding about the coordinator, asked to explain.
+    w.review = AccessReview.objects.create(
+        office=w.province, month=timezone.localdate().replace(day=1), status="built"
+    )
+    w.finding = ReviewFinding.objects.create(
+        review=w.review,
+        kind="after_hours",
+        user=w["coordinator"],
+        organization=w.school,
+        count=2,
+        first_at=timezone.now(),
+        last_at=timezone.now(),
+        status="asked",
+        question="밤 11시 열람 사유를 알려 주세요.",
+        detail={"hours": "08:00-19:00"},
     )
     return w
 

@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from casework.models import (
+    AccessReview,
+    BreakGlass,
     Case,
     Concern,
     Notification,
@@ -89,3 +91,26 @@ def test_demo_referrals_in_every_state_with_overdue_work_and_transfers():
     assert moved.case.owner == moved.to_school == moved.case.student.school
     assert Notification.objects.filter(recipient__username="centrehead").exists()
     assert Notification.objects.filter(recipient__username="partner").exists()
+
+
+def test_the_demo_review_shows_findings_when_privacy_logs_in():
+    """DEMO.md: a month of varied reads, so that `privacy` finds last month's review built with
+    every kind of finding the demo stages, and the coordinator a question to answer."""
+    call_command("seed_demo", stdout=StringIO())
+    review = AccessReview.objects.select_related("office").get()
+    assert review.office.code == "B10" and review.status == "built"
+    found = {(f.kind, f.user.username) for f in review.findings.select_related("user")}
+    assert {
+        ("after_hours", "coordinator"),
+        ("export", "coordinator"),
+        ("volume", "casemanager"),
+        ("after_membership_end", "former-teacher"),
+        ("break_glass", "privacy"),
+    } <= found
+    assert not any(kind == "unapproved_handler" for kind, _user in found)
+    asked = review.findings.get(status="asked")
+    assert asked.user.username == "coordinator"
+    assert Notification.objects.filter(recipient__username="coordinator", kind="finding_asked")
+    assert BreakGlass.objects.filter(user__username="privacy", ended_at__isnull=False).exists()
+    call_command("seed_demo", stdout=StringIO())
+    assert AccessReview.objects.count() == 1
