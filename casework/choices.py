@@ -78,3 +78,33 @@ class LegalBasis(models.TextChoices):
     CONSENT = "consent", _("동의")
     CHILD_PROTECTION = "child_protection", _("아동보호")
     EMERGENCY = "emergency", _("긴급")
+
+
+# What an access event read (AccessEvent.object_type), as the access-log pages name it; a code
+# not listed here is shown as it is.
+OBJECT_TYPE_LABELS = {
+    "access_event": _("접속 기록"),
+    "assessment": _("평가"),
+    "case": _("사례"),
+    "case_history": _("사례 이력"),
+    "case_team": _("사례 팀"),
+    "case_timeline": _("사례 경과"),
+    "concern": _("지원 요청"),
+    "consent": _("동의"),
+    "district_dashboard": _("교육지원청 현황"),
+    "job": _("작업"),
+    "meeting": _("회의"),
+    "note": _("기록"),
+    "notification": _("알림"),
+    "plan": _("지원 계획"),
+    "referral": _("의뢰"),
+    "referral_form": _("의뢰서"),
+    "referral_message": _("의뢰 메시지"),
+    "review_finding": _("점검 결과"),
+    "student": _("학생"),
+    "subject_access": _("열람 청구"),
+    "support_plan": _("지원 계획"),
+    "transfer": _("전학 이관"),
+    "transfer_claim": _("전학 확인 요청"),
+    "work_queue": _("할 일"),
+}

@@ -5,7 +5,7 @@ from django.utils.translation import get_language
 
 from partners.choices import Domain
 
-from ..choices import Difficulty
+from ..choices import OBJECT_TYPE_LABELS, Difficulty
 
 register = template.Library()
 LABELS = {"difficulties": dict(Difficulty.choices), "domains": dict(Domain.choices)}
@@ -16,6 +16,12 @@ def labels(codes, kind="difficulties"):
     """A list of codes as their translated labels, joined: ["economic"] → "경제적 어려움"."""
     names = LABELS.get(kind, {})
     return ", ".join(str(names.get(code, code)) for code in codes or [])
+
+
+@register.filter
+def object_type_label(code):
+    """An access event's object type in the reader's language: "case" → "사례"."""
+    return OBJECT_TYPE_LABELS.get(code, code)
 
 
 @register.filter
