@@ -182,6 +182,11 @@ MFA_LOGIN_SECONDS = int(os.environ.get("MFA_LOGIN_SECONDS", str(5 * 60)))
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 OTP_TOTP_ISSUER = "이음"
+# Passkeys (partners/passkeys.py): the relying party is the site's own host and origin unless
+# these say otherwise (one RP ID for several hosts, or a proxy that changes the origin).
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", "이음")
+WEBAUTHN_ORIGINS = env_list("WEBAUTHN_ORIGINS", "")
 # A TOTP secret is the factor itself: the admin never shows it.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Decree 15⑥: a membership whose security training is older than this many days grants no

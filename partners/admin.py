@@ -17,6 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import passkeys
 from .approvals import approve_membership, check_expiry, default_expiry
 from .models import (
     AccessRightRecord,
@@ -25,6 +26,7 @@ from .models import (
     LoginThrottle,
     Membership,
     Organization,
+    Passkey,
     RoleGroup,
     SecondFactorEvent,
     Service,
@@ -358,6 +360,32 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for device in queryset.select_related("user"):
             self.delete_model(request, device)
+
+
+@admin.register(Passkey)
+class PasskeyAdmin(admin.ModelAdmin):
+    """People's passkeys. Like authenticator apps, the system administrator only removes one
+    (a lost security key, a laptop given back); removal is recorded like the person's own."""
+
+    list_display = ("user", "name", "backed_up", "created_at", "last_used_at")
+    list_filter = ("backed_up",)
+    search_fields = ("user__username", "user__name", "name")
+    list_select_related = ("user",)
+    fields = ("user", "name", "backed_up", "sign_count", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        passkeys.remove(obj.user, obj.pk, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for passkey in queryset.select_related("user"):
+            self.delete_model(request, passkey)
 
 
 @admin.register(SecondFactorEvent)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import second_factor
+from . import passkeys, second_factor
 from .models import LoginThrottle, User
 
 
@@ -96,12 +96,22 @@ def verify_code_with_lockout(user: User, code: str) -> LoginResult:
 
     A wrong code counts toward the same lockout as a wrong password, on the same username, and
     a locked account is refused even the right code."""
+    return _checked_with_lockout(user, lambda: second_factor.verify_code(user, code))
+
+
+def verify_passkey_with_lockout(request, user: User, credential) -> LoginResult:
+    """Check a passkey's answer to the login's challenge, with the same lockout as a code. A
+    challenge that ran out raises passkeys.PasskeyError and counts as no attempt."""
+    return _checked_with_lockout(user, lambda: passkeys.authenticate(request, user, credential))
+
+
+def _checked_with_lockout(user: User, check) -> LoginResult:
     key = _key(user.get_username())
     now = timezone.now()
     locked = _lock_of(key, now)
     if locked:
         return locked
-    device = second_factor.verify_code(user, code)
+    device = check()
     if device is not None:
         _clear_failures(key)
         return LoginResult(user=user, device=device)

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, TimestampMixin
 
 from core.history import HistoricalRecords
 
@@ -661,6 +662,8 @@ class SecondFactorEvent(models.Model):
         REMOVED = "removed", _("2단계 인증 해제")
         RECOVERY_CODES_ISSUED = "recovery_codes_issued", _("복구 코드 발급")
         RECOVERY_CODE_USED = "recovery_code_used", _("복구 코드 사용")
+        PASSKEY_ADDED = "passkey_added", _("패스키 등록")
+        PASSKEY_REMOVED = "passkey_removed", _("패스키 삭제")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("일시"), default=timezone.now, db_index=True)
@@ -699,3 +702,23 @@ class SecondFactorEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("2단계 인증 기록은 지울 수 없습니다."))
+
+
+class Passkey(TimestampMixin, Device):
+    """A passkey (WebAuthn credential) of a person: a second factor held by their phone, laptop
+    or security key, which proves itself by signing a fresh challenge with a private key that
+    never leaves it (DESIGN.md §9). Ieum keeps the public key and the signature counter only.
+
+    It is a django-otp device so that a session signed in with it is verified like one signed
+    in with a code; its enrolment and removal are SecondFactorEvents, as for the other factors."""
+
+    credential_id = models.BinaryField(_("자격 증명 ID"), unique=True, editable=False)
+    public_key = models.BinaryField(_("공개 키"), editable=False)
+    sign_count = models.PositiveBigIntegerField(_("서명 횟수"), default=0)
+    transports = models.JSONField(_("연결 방식"), default=list, blank=True)
+    backed_up = models.BooleanField(_("여러 기기에 동기화됨"), default=False)
+
+    class Meta:
+        verbose_name = _("패스키")
+        verbose_name_plural = _("패스키")
+        ordering = ["created_at", "id"]

@@ -1,10 +1,10 @@
-"""The second factor (DESIGN.md §9): a TOTP device (RFC 6238) in an authenticator app and ten
-single-use recovery codes, kept by django-otp.
+"""The second factor (DESIGN.md §9): a TOTP device (RFC 6238) in an authenticator app and/or
+passkeys (partners/passkeys.py), and ten single-use recovery codes, kept by django-otp.
 
 Every enrolment, removal, issue of recovery codes and use of one is written here, with the
 SecondFactorEvent that records it, in one transaction: the device rows are django-otp's and keep
-no history of their own. Recovery codes stand in for the authenticator app only: a person with
-recovery codes but no confirmed TOTP device has no second factor.
+no history of their own. Recovery codes stand in for the app or the passkeys only: a person with
+recovery codes but neither has no second factor.
 """
 
 import re
@@ -20,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from .models import SecondFactorEvent, User
+from .models import Passkey, SecondFactorEvent, User
 
 Kind = SecondFactorEvent.Kind
 RECOVERY_CODE_COUNT = 10
@@ -46,17 +46,21 @@ def totp_devices(user: User):
     return TOTPDevice.objects.devices_for_user(user, confirmed=True)
 
 
+def passkeys_of(user: User):
+    return Passkey.objects.devices_for_user(user, confirmed=True)
+
+
 def has_second_factor(user: User) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return totp_devices(user).exists()
+    return totp_devices(user).exists() or passkeys_of(user).exists()
 
 
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def _record(user: User, kind: str, *, by: User | None, reason: str = "") -> SecondFactorEvent:
+def record(user: User, kind: str, *, by: User | None, reason: str = "") -> SecondFactorEvent:
     event = SecondFactorEvent(user=user, kind=kind, by=by, reason=reason[:200])
     event._history_user = by
     event.save()
@@ -72,7 +76,7 @@ def verify_code(user: User, code: str) -> Device | None:
     code = normalise_code(code)
     with transaction.atomic():
         devices = list(totp_devices(user).select_for_update())
-        if not devices:
+        if not devices and not passkeys_of(user).exists():
             return None
         if TOTP_CODE.fullmatch(code):
             return next((d for d in devices if d.verify_token(code)), None)
@@ -81,7 +85,7 @@ def verify_code(user: User, code: str) -> Device | None:
         recovery = StaticDevice.objects.devices_for_user(user, confirmed=True).select_for_update()
         for device in recovery:
             if device.verify_token(code):
-                _record(user, Kind.RECOVERY_CODE_USED, by=user)
+                record(user, Kind.RECOVERY_CODE_USED, by=user)
                 return device
     return None
 
@@ -135,7 +139,7 @@ def issue_recovery_codes(user: User, *, by: User | None, reason: str = "") -> li
     device = StaticDevice.objects.create(user=user, name=str(RECOVERY_DEVICE_NAME), confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
-    _record(user, Kind.RECOVERY_CODES_ISSUED, by=by, reason=reason)
+    record(user, Kind.RECOVERY_CODES_ISSUED, by=by, reason=reason)
     return codes
 
 
@@ -143,26 +147,40 @@ def issue_recovery_codes(user: User, *, by: User | None, reason: str = "") -> li
 def enrol_device(
     device: TOTPDevice, *, by: User | None, reason: str = ""
 ) -> tuple[TOTPDevice, list[str]]:
-    """Save a confirmed TOTP device as the user's one second factor (any earlier device goes)
-    and issue its recovery codes."""
+    """Save a confirmed TOTP device as the user's one authenticator app (an earlier one goes, and
+    its replacement is a removal too) and issue new recovery codes. Passkeys stay."""
     user = device.user
-    remove_second_factor(user, by=by, reason=reason)  # a replaced factor is a removal too
+    replaced = TOTPDevice.objects.filter(user=user)
+    if replaced.exists():
+        replaced.delete()
+        record(user, Kind.REMOVED, by=by, reason=reason)
     device.confirmed = True
     device.save()
-    _record(user, Kind.ENROLLED, by=by, reason=reason)
+    record(user, Kind.ENROLLED, by=by, reason=reason)
     return device, issue_recovery_codes(user, by=by, reason=reason)
 
 
 @transaction.atomic
 def remove_second_factor(user: User, *, by: User | None, reason: str = "") -> bool:
-    """End the user's second factor: the TOTP device and its recovery codes. False when there
-    was none."""
+    """End the user's second factor: the TOTP device, every passkey and the recovery codes.
+    False when there was none."""
     had = has_second_factor(user)
     TOTPDevice.objects.filter(user=user).delete()
+    Passkey.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     if had:
-        _record(user, Kind.REMOVED, by=by, reason=reason)
+        record(user, Kind.REMOVED, by=by, reason=reason)
     return had
+
+
+def end_if_no_factor_left(user: User, *, by: User | None, reason: str = "") -> bool:
+    """After a factor went: with neither the app nor a passkey left, the recovery codes go too
+    and the second factor is ended (recorded). False when a factor remains."""
+    if has_second_factor(user):
+        return False
+    StaticDevice.objects.filter(user=user).delete()
+    record(user, Kind.REMOVED, by=by, reason=reason)
+    return True
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 """Sign-in (with its second factor), the second factor's own pages, the home page and the
 organisation directory."""
 
+import json
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -8,14 +10,17 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Value, When
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from . import mfa, second_factor
+from . import mfa, passkeys, second_factor
+from .authentication import verify_passkey_with_lockout
 from .choices import PARTNER_KINDS
 from .forms import (
     DirectoryFilterForm,
@@ -29,7 +34,11 @@ DIRECTORY_PAGE_SIZE = 20
 APPROVAL_WARNING_DAYS = 30
 # The secret a setup page shows, kept until a code confirms it (never in the database before).
 SETUP_SECRET = "_second_factor_setup_key"
+# Recovery codes issued with a first passkey, kept until the page that shows them once.
+NEW_CODES = "_second_factor_new_codes"
 EVENTS_SHOWN = 10
+# A WebAuthn credential is a few kilobytes at most; anything larger is not one.
+CREDENTIAL_MAX_BYTES = 64 * 1024
 
 
 class LoginView(auth_views.LoginView):
@@ -75,7 +84,13 @@ class LoginCodeView(FormView):
         return {**super().get_form_kwargs(), "user": self.pending.user}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(code_step=True, **kwargs)
+        has_passkeys = second_factor.passkeys_of(self.pending.user).exists()
+        return super().get_context_data(
+            code_step=True,
+            passkeys=has_passkeys,
+            passkey_unavailable=passkeys.unavailable(self.request),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         mfa.finish_login(self.request, self.pending, form.device)
@@ -105,9 +120,12 @@ def _overview(request, form, status=200):
     user = request.user
     device = second_factor.totp_devices(user).first()
     events = SecondFactorEvent.objects.filter(user=user).select_related("by")[:EVENTS_SHOWN]
+    keys = list(second_factor.passkeys_of(user))
     context = {
         "device": device,
-        "codes_left": second_factor.recovery_codes_left(user) if device else 0,
+        "passkeys": keys,
+        "passkey_unavailable": passkeys.unavailable(request),
+        "codes_left": second_factor.recovery_codes_left(user) if device or keys else 0,
         "events": events,
         "required": mfa.enrolment_required(user),
         "form": form,
@@ -120,10 +138,10 @@ def mfa_setup(request):
     """Enrol an authenticator app: its secret as text and QR code, confirmed by a first code,
     then the recovery codes shown once. Someone already enrolled whose session has shown no code
     gives one here."""
-    if second_factor.has_second_factor(request.user):
-        if mfa.is_verified(request):
-            return redirect("mfa")
+    if second_factor.has_second_factor(request.user) and not mfa.is_verified(request):
         return _verify_session(request)
+    if second_factor.totp_devices(request.user).exists():
+        return redirect("mfa")
     key = request.session.get(SETUP_SECRET)
     if not key:
         key = request.session[SETUP_SECRET] = second_factor.new_secret()
@@ -144,6 +162,7 @@ def mfa_setup(request):
         "qr": qr_svg(device.config_url),
         "required": mfa.enrolment_required(request.user),
         "next": _next_of(request),
+        "passkey_unavailable": passkeys.unavailable(request),
     }
     return render(request, "partners/mfa_setup.html", context, status=400 if form.errors else 200)
 
@@ -156,7 +175,12 @@ def _verify_session(request):
     return render(
         request,
         "partners/mfa_verify.html",
-        {"form": form, "next": _next_of(request)},
+        {
+            "form": form,
+            "next": _next_of(request),
+            "passkeys": second_factor.passkeys_of(request.user).exists(),
+            "passkey_unavailable": passkeys.unavailable(request),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -188,6 +212,133 @@ def mfa_recovery_codes(request):
         return _overview(request, form, status=400)
     codes = second_factor.issue_recovery_codes(request.user, by=request.user)
     return render(request, "partners/mfa_codes.html", {"codes": codes, "enrolled": False})
+
+
+# --- Passkeys -----------------------------------------------------------------------------------
+# The browser's side is static/js/passkeys.js: it asks for options, lets the authenticator answer
+# and posts the answer as JSON. Every answer here is JSON with `detail` on failure (400).
+
+
+def _json_body(request) -> dict:
+    if len(request.body) > CREDENTIAL_MAX_BYTES:
+        raise passkeys.PasskeyError(_("요청이 너무 큽니다."))
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise passkeys.PasskeyError(_("요청 형식이 올바르지 않습니다.")) from error
+    if not isinstance(body, dict) or not isinstance(body.get("credential", {}), dict):
+        raise passkeys.PasskeyError(_("요청 형식이 올바르지 않습니다."))
+    return body
+
+
+def _refused(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"detail": str(message)}, status=status)
+
+
+def _may_enrol(request) -> bool:
+    """Adding a factor to an account that has one takes a verified session."""
+    return mfa.is_verified(request) or not second_factor.has_second_factor(request.user)
+
+
+@login_required
+@require_POST
+def passkey_register_options(request):
+    if not _may_enrol(request):
+        return _refused(_("먼저 지금 쓰는 2단계 인증으로 확인하세요."), status=403)
+    try:
+        options = passkeys.registration_options(request, request.user)
+    except passkeys.PasskeyError as error:
+        return _refused(error)
+    return JsonResponse(json.loads(options))
+
+
+@login_required
+@require_POST
+def passkey_register(request):
+    """Keep a new passkey; a first factor goes on to its recovery codes, shown once."""
+    if not _may_enrol(request):
+        return _refused(_("먼저 지금 쓰는 2단계 인증으로 확인하세요."), status=403)
+    try:
+        body = _json_body(request)
+        passkey, codes = passkeys.register(
+            request, request.user, body.get("credential") or {}, str(body.get("name") or "")
+        )
+    except passkeys.PasskeyError as error:
+        return _refused(error)
+    mfa.verified_with(request, passkey)
+    if codes:
+        request.session[NEW_CODES] = {"codes": codes, "next": str(body.get("next") or "")}
+        return JsonResponse({"redirect": reverse("mfa_new_codes")})
+    messages.success(request, _("패스키 '%(name)s'을(를) 등록했습니다.") % {"name": passkey.name})
+    return JsonResponse({"redirect": reverse("mfa")})
+
+
+@login_required
+def mfa_new_codes(request):
+    """The recovery codes issued with a first passkey, shown once."""
+    kept = request.session.pop(NEW_CODES, None)
+    if not isinstance(kept, dict):
+        return redirect("mfa")
+    context = {
+        "codes": kept["codes"],
+        "enrolled": True,
+        "next": mfa.safe_next(request, kept.get("next")),
+    }
+    return render(request, "partners/mfa_codes.html", context)
+
+
+@login_required
+@require_POST
+def passkey_remove(request, passkey_id: int):
+    if passkeys.remove(request.user, passkey_id, by=request.user):
+        mfa.remember_enrolment(request, second_factor.has_second_factor(request.user))
+        messages.success(request, _("패스키를 삭제했습니다. 기기에 남은 이음 패스키도 지우세요."))
+    else:
+        messages.error(request, _("삭제할 패스키를 찾지 못했습니다."))
+    return redirect("mfa")
+
+
+def _passkey_signer(request):
+    """Who a passkey answer would verify: the login waiting for its second step, or a signed-in
+    session that has not been verified yet."""
+    if request.user.is_authenticated:
+        return None if mfa.is_verified(request) else request.user
+    pending = mfa.pending_login(request)
+    return pending.user if pending else None
+
+
+@require_POST
+def passkey_login_options(request):
+    user = _passkey_signer(request)
+    if user is None or not second_factor.passkeys_of(user).exists():
+        return _refused(_("로그인을 다시 시작하세요."), status=403)
+    try:
+        options = passkeys.authentication_options(request, user)
+    except passkeys.PasskeyError as error:
+        return _refused(error)
+    return JsonResponse(json.loads(options))
+
+
+@require_POST
+def passkey_login(request):
+    """A passkey's answer at the login's second step (or for an unverified session): signed in
+    and verified when the signature is right; a wrong one counts toward the lockout."""
+    user = _passkey_signer(request)
+    if user is None:
+        return _refused(_("로그인을 다시 시작하세요."), status=403)
+    try:
+        body = _json_body(request)
+        result = verify_passkey_with_lockout(request, user, body.get("credential") or {})
+    except passkeys.PasskeyError as error:
+        return _refused(error)
+    if result.device is None:
+        return _refused(result.message if result.locked else _("패스키를 확인하지 못했습니다."))
+    if request.user.is_authenticated:
+        mfa.verified_with(request, result.device)
+        return JsonResponse({"redirect": mfa.safe_next(request, body.get("next"))})
+    pending = mfa.pending_login(request)
+    mfa.finish_login(request, pending, result.device)
+    return JsonResponse({"redirect": mfa.safe_next(request, pending.next)})
 
 
 def directory_results(params) -> tuple[DirectoryFilterForm, object]:
