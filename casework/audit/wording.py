@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from casework import reasons
 from casework.choices import ConsentPurpose, Difficulty, Domain
 from casework.instruments import instruments, label, level_label
 from casework.models import CaseStatus
@@ -60,9 +61,9 @@ SENTENCES = {
     ("case", "created"): gettext_lazy("사례를 열었습니다."),
     ("case", "changed"): gettext_lazy("사례 정보를 바꿨습니다."),
     ("case", "deleted"): gettext_lazy("사례를 삭제했습니다."),
-    ("team", "created"): gettext_lazy("사례 팀에 구성원을 추가했습니다 (%(role)s)."),
-    ("team", "changed"): gettext_lazy("사례 팀 구성원 정보를 바꿨습니다 (%(role)s)."),
-    ("team", "deleted"): gettext_lazy("사례 팀에서 구성원을 뺐습니다 (%(role)s)."),
+    ("team", "created"): gettext_lazy("사례 팀에 %(member)s 님을 추가했습니다 (%(role)s)."),
+    ("team", "changed"): gettext_lazy("사례 팀 %(member)s 님의 정보를 바꿨습니다 (%(role)s)."),
+    ("team", "deleted"): gettext_lazy("사례 팀에서 %(member)s 님을 뺐습니다 (%(role)s)."),
     ("participant", "created"): gettext_lazy("참여 기관을 추가했습니다: %(organization)s"),
     ("participant", "changed"): gettext_lazy("참여 기관 정보를 바꿨습니다: %(organization)s"),
     ("participant", "deleted"): gettext_lazy("참여 기관을 뺐습니다: %(organization)s"),
@@ -85,7 +86,7 @@ SENTENCES = {
     ("note", "deleted"): gettext_lazy("기록을 삭제했습니다."),
 }
 CASE_STATUS_CHANGED = gettext_lazy("사례 상태를 바꿨습니다.")
-TEAM_MEMBER_REMOVED = gettext_lazy("사례 팀에서 구성원을 뺐습니다 (%(role)s).")
+TEAM_MEMBER_REMOVED = gettext_lazy("사례 팀에서 %(member)s 님을 뺐습니다 (%(role)s).")
 REFERRAL_SENTENCES = {
     "draft": gettext_lazy("%(kind)s: 작성 중입니다."),
     "sent": gettext_lazy("%(kind)s: %(organization)s에 보냈습니다."),
@@ -173,6 +174,8 @@ def wanted_names(model_name: str, record: dict | None, changes) -> set[str]:
             values += [*(change["old"] or []), *(change["new"] or [])]
     if record:
         values += [record.get("organization_id"), record.get("to_organization_id")]
+        if model_name == "CaseMember":  # a team entry names its member (the team is shown)
+            values.append(record.get("user_id"))
     return {pk for pk in map(_uuid, values) if pk}
 
 
@@ -275,6 +278,7 @@ def history_sentence(source: str, model_name: str, action: str, record: dict, ch
     values = {}
     if source == "team":
         values["role"] = _code(model_name, "role", record, names)
+        values["member"] = _code(model_name, "user", record, names)
         if action == "changed" and record.get("removed_at") and "removed_at" in fields:
             return str(TEAM_MEMBER_REMOVED) % values
     elif source == "participant":
@@ -305,8 +309,8 @@ def reason_text(reason: str) -> str:
     (the change itself is shown as a labelled line)."""
     found = TRANSITION_REASON.match(reason or "")
     if found and {found[1], found[2]} <= set(CaseStatus.values):
-        return found[3] or ""
-    return reason or ""
+        return reasons.shown(found[3] or "")
+    return reasons.shown(reason or "")
 
 
 def referral_sentence(record: dict, names: dict) -> tuple[str, str]:
@@ -320,4 +324,4 @@ def referral_sentence(record: dict, names: dict) -> tuple[str, str]:
         "organization": _code("Referral", "to_organization", record, names),
     }
     reason = record.get(REFERRAL_REASONS.get(status, ""), "") or ""
-    return sentence, reason
+    return sentence, reasons.shown(reason)

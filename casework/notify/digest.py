@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework.models import EmailDigest, Notification
 
@@ -40,7 +41,7 @@ def send_daily_digest() -> int:
         try:
             with transaction.atomic():
                 digest = EmailDigest(recipient=user, day=today, count=len(rows))
-                digest._change_reason = "일일 알림 요약"
+                digest._change_reason = gettext_noop("일일 알림 요약")
                 digest.save()
                 with translation.override(language_of(user)):
                     subject = _("[이음] 읽지 않은 알림 %(n)s건") % {"n": len(rows)}

@@ -25,6 +25,15 @@ def object_type_label(code):
 
 
 @register.filter
+def reason(stored):
+    """A reason Ieum recorded by itself ("동의 철회로 취소: …") in the reader's language; what a
+    person typed as they typed it (casework/reasons.py)."""
+    from casework import reasons
+
+    return reasons.shown(stored or "")
+
+
+@register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
 

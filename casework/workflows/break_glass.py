@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access, audit
 from casework.models import AccessEvent, BreakGlass, Case
@@ -80,7 +81,7 @@ def open_break_glass(case: Case, *, by: User, reason: str, request=None) -> tupl
         opened_at=now,
         expires_at=now + timedelta(hours=break_glass_hours()),
     )
-    save(opening, by, "긴급 열람")
+    save(opening, by, gettext_noop("긴급 열람"))
     audit.record_access(
         by,
         AccessEvent.Action.BREAK_GLASS,
@@ -115,6 +116,6 @@ def end_break_glass(opening: BreakGlass, *, by: User) -> BreakGlass:
     if not opening.in_force():
         raise GuardFailed(_("이미 끝난 긴급 열람입니다."))
     opening.ended_at = timezone.now()
-    save(opening, by, "긴급 열람 종료")
+    save(opening, by, gettext_noop("긴급 열람 종료"))
     access.forget_break_glasses()
     return opening

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access, deadlines
 from casework.choices import LegalBasis
@@ -23,6 +24,7 @@ from casework.models import (
 )
 from casework.models.referrals import OPEN_STATUSES
 from casework.notify import notify
+from casework.reasons import patterned
 from partners.models import User
 
 from .common import attribute, require_case_perm, save
@@ -45,7 +47,7 @@ def withdraw_consent(consent: Consent, *, by: User, reason: str) -> Consent:
         raise GuardFailed(_("이미 철회된 동의입니다."))
     consent.withdrawn_on = timezone.localdate()
     consent.withdrawal_reason = reason.strip()
-    attribute(consent, by, "동의 철회")
+    attribute(consent, by, gettext_noop("동의 철회"))
     consent.save()
     cancel_for_withdrawn_consent(consent.case, by=by, reason=reason.strip())
     return consent
@@ -87,20 +89,18 @@ def _revoke_what_relied_on_consent(
             referral.consent = consents_covering(case, referral.to_organization, day).get(
                 referral.consent.subject
             )
-            save(referral, by, "근거 동의 변경", bump=True)
+            save(referral, by, gettext_noop("근거 동의 변경"), bump=True)
             continue
         detail = ""
         if lapsed:
             expired = lapsed_consent(case, referral.to_organization, day)
-            text = _("동의 만료로 취소: 만료일 %(date)s") % {
-                "date": expired.expires_on.isoformat() if expired else "-"
-            }
+            text = patterned(
+                "consent_lapsed", date=expired.expires_on.isoformat() if expired else "-"
+            )
             detail = f"consent {expired.pk} expired {expired.expires_on}" if expired else ""
         else:
-            text = _("동의 철회로 취소: %(reason)s") % {"reason": reason}
-        cancelled.append(
-            cancel_and_revoke_referral(referral, by=by, reason=str(text), detail=detail)
-        )
+            text = patterned("consent_withdrawn", reason=reason)
+        cancelled.append(cancel_and_revoke_referral(referral, by=by, reason=text, detail=detail))
         if lapsed:
             # Nobody acted: the sending side hears of it too.
             notify_senders(
@@ -132,8 +132,9 @@ def _end_office_lead(
     if case.lead_id != office.pk or case.owner_id == office.pk:
         return False  # not (or no longer) the office's to lead
     school = case.owner
-    cause = "동의 만료" if lapsed else "동의 철회"
-    text = f"{cause}로 주관 기관 해제: {office.name} → {school.name}"
+    text = patterned(
+        "lead_lapsed" if lapsed else "lead_withdrawn", office=office.name, school=school.name
+    )
     now = timezone.now()
     for participant in CaseParticipant.objects.select_for_update().filter(
         case=case, organization=office, role=CaseParticipant.Role.LEAD, until__isnull=True

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from casework import deadlines
 from casework.models import (
@@ -51,7 +52,7 @@ from partners.models import User
 from .common import attribute
 
 ERASED = "[파기됨]"
-REASON = "보관 기간 경과로 익명화"
+REASON = gettext_noop("보관 기간 경과로 익명화")
 Rule = DestructionRecord.Rule
 
 # The free text of each model, and what it becomes. JSON lists and objects are emptied.
@@ -165,7 +166,7 @@ def _record(*, object_type, object_id, label, parts, action, rule, detail, due_o
         destroyed_at=timezone.now(),
         destroyed_by=by,
     )
-    attribute(record, by, "파기 대장 기록")
+    attribute(record, by, gettext_noop("파기 대장 기록"))
     record.save()
     return record
 

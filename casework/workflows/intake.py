@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.choices import Difficulty, RiskLevel, TeamRole, Urgency
@@ -17,6 +18,7 @@ from casework.models import (
     Student,
 )
 from casework.notify import notify
+from casework.reasons import patterned
 from partners.choices import Domain
 from partners.models import Organization, User
 
@@ -56,7 +58,7 @@ def raise_concern(
         description=description,
         urgency=urgency,
     )
-    attribute(concern, by, "지원 요청")
+    attribute(concern, by, gettext_noop("지원 요청"))
     concern.save()
     notify(
         access.audience(student.school, "concern_raised"),
@@ -115,7 +117,7 @@ def open_case(
         source=source,
         coordinator=by,
     )
-    save(case, by, "사례 개설")
+    save(case, by, gettext_noop("사례 개설"))
     for role in (CaseParticipant.Role.OWNER, CaseParticipant.Role.LEAD):
         participant = CaseParticipant(case=case, organization=school, role=role)
         attribute(participant, by)
@@ -170,7 +172,7 @@ def triage_concern(
     concern.triaged_by = by
     concern.triaged_at = timezone.now()
     concern.case = case
-    save(concern, by, f"검토: {decision}")
+    save(concern, by, patterned("triage", decision=decision))
     notify(
         [concern.raised_by],
         kind="concern_triaged",

@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework.models import Job
 
 from .common import attribute
 
-CHANGE_REASON = "멈춘 작업 정리"
+CHANGE_REASON = gettext_noop("멈춘 작업 정리")
 
 
 def claim_queued_job(job_id) -> Job | None:

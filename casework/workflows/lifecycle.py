@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.choices import ConsentPurpose, ConsentSubject
@@ -24,6 +25,7 @@ from casework.models import (
     SupportPlan,
 )
 from casework.notify import notify
+from casework.reasons import patterned
 from partners.models import Organization, User
 
 from .common import attribute, check_version, require_case_perm, save
@@ -234,7 +236,7 @@ def transition_case(
 def record_decision(case, *, by, decision, reasons, meeting=None) -> Decision:
     """A decision about the case (a meeting's, an office's on an escalation), with its reasons."""
     row = Decision(case=case, decision=decision, reasons=reasons, decided_by=by, meeting=meeting)
-    attribute(row, by, f"결정: {decision}")
+    attribute(row, by, patterned("decision", decision=decision))
     row.save()
     return row
 
@@ -270,7 +272,7 @@ def record_meeting(
         minutes=minutes,
         recorded_by=by,
     )
-    attribute(meeting, by, "회의 기록")
+    attribute(meeting, by, gettext_noop("회의 기록"))
     meeting.save()
     meeting.attendees.set(attendees)
     for item in decisions:
@@ -293,12 +295,12 @@ def _apply_decision(meeting: Meeting, item: dict, *, by: User) -> Decision:
     decision = record_decision(case, by=by, decision=kind, reasons=reasons, meeting=meeting)
     if kind == Decision.Kind.SELECT:
         if case.status == S.IDENTIFIED:  # the meeting is the review
-            apply_transition(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+            apply_transition(case, S.REVIEWING, by=by, reason=gettext_noop("회의 검토"))
         guard(case, S.SELECTED, closure_reason="", reason=reasons)
         apply_transition(case, S.SELECTED, by=by, reason=reasons)
     elif kind == Decision.Kind.NOT_SELECT:
         if case.status == S.IDENTIFIED:
-            apply_transition(case, S.REVIEWING, by=by, reason=_("회의 검토"))
+            apply_transition(case, S.REVIEWING, by=by, reason=gettext_noop("회의 검토"))
         guard(case, S.NOT_SELECTED, closure_reason="", reason=reasons)
         apply_transition(case, S.NOT_SELECTED, by=by, reason=reasons)
     elif kind == Decision.Kind.CLOSE:

@@ -11,6 +11,7 @@ removes them the day after."""
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from casework import access
 from partners.models import Membership, User, today
@@ -42,7 +43,7 @@ def end_membership(
     if membership.ended_on is not None and membership.ended_on <= on:
         return membership  # already ended by then
     membership.ended_on = on
-    attribute(membership, by, "소속 종료")
+    attribute(membership, by, gettext_noop("소속 종료"))
     membership.save()  # the receiver drops the grants when the end has come
     return membership
 

@@ -3,6 +3,7 @@ access package's `visible_notifications`; the caller finds the notification thro
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_update_with_history
 
 from casework import access
@@ -31,6 +32,10 @@ def mark_all_read(*, by: User) -> int:
     for notification in unread:
         notification.read_at = now
     bulk_update_with_history(
-        unread, Notification, ["read_at"], default_user=by, default_change_reason="읽음"
+        unread,
+        Notification,
+        ["read_at"],
+        default_user=by,
+        default_change_reason=gettext_noop("읽음"),
     )
     return len(unread)

@@ -7,11 +7,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.choices import Domain, SupportType
 from casework.models import Case, CaseStatus, Intervention, ServiceLog, SupportPlan
 from casework.notify import notify
+from casework.reasons import patterned
 from partners.models import User
 
 from .common import attribute, check_version, require_case_perm, save
@@ -52,7 +54,7 @@ def create_plan(
         review_on=review_on,
         created_by=by,
     )
-    save(plan, by, "계획 작성")
+    save(plan, by, gettext_noop("계획 작성"))
     return plan
 
 
@@ -69,7 +71,7 @@ def update_plan(plan: SupportPlan, *, by: User, version: int | None, **fields) -
         if name in fields:
             setattr(plan, name, fields[name])
     _check_period(plan.starts_on, plan.ends_on, plan.review_on)
-    save(plan, by, "계획 수정", bump=True)
+    save(plan, by, gettext_noop("계획 수정"), bump=True)
     return plan
 
 
@@ -82,7 +84,7 @@ def submit_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> S
         raise GuardFailed(_("작성 중인 계획만 승인 요청할 수 있습니다."))
     plan.status = SupportPlan.Status.SUBMITTED
     plan.submitted_at = timezone.now()
-    save(plan, by, "승인 요청", bump=True)
+    save(plan, by, gettext_noop("승인 요청"), bump=True)
     notify(
         access.audience(plan.case.owner, "plan_submitted"),
         kind="plan_submitted",
@@ -105,14 +107,14 @@ def approve_plan(plan: SupportPlan, *, by: User, version: int | None = None) -> 
         raise GuardFailed(_("승인 요청된 계획만 승인할 수 있습니다."))
     for old in case.plans.select_for_update().filter(status=SupportPlan.Status.APPROVED):
         old.status = SupportPlan.Status.SUPERSEDED
-        save(old, by, "새 계획 승인으로 대체", bump=True)
+        save(old, by, gettext_noop("새 계획 승인으로 대체"), bump=True)
     plan.status = SupportPlan.Status.APPROVED
     plan.approved_by = by
     plan.approved_at = timezone.now()
-    save(plan, by, "계획 승인", bump=True)
+    save(plan, by, gettext_noop("계획 승인"), bump=True)
     case = Case.objects.select_for_update().get(pk=case.pk)
     case.review_due_on = plan.review_on
-    save(case, by, "계획 승인: 점검일", bump=True)
+    save(case, by, gettext_noop("계획 승인: 점검일"), bump=True)
     notify(
         [case.coordinator],
         kind="plan_approved",
@@ -135,7 +137,7 @@ def return_plan(plan: SupportPlan, *, by: User, reason: str) -> SupportPlan:
         raise GuardFailed(_("승인 요청된 계획만 돌려보낼 수 있습니다."))
     plan.status = SupportPlan.Status.DRAFT
     plan.submitted_at = None
-    save(plan, by, f"반려: {reason}", bump=True)
+    save(plan, by, patterned("plan_returned", reason=reason), bump=True)
     notify(
         [plan.case.coordinator],
         kind="plan_returned",
@@ -173,7 +175,7 @@ def add_intervention(plan: SupportPlan, *, by: User, domain: str, support_type: 
         support_type=support_type,
         **{k: v for k, v in fields.items() if k in allowed and v is not None},
     )
-    attribute(intervention, by, "지원 활동 추가")
+    attribute(intervention, by, gettext_noop("지원 활동 추가"))
     intervention.save()
     return intervention
 
@@ -199,10 +201,10 @@ def log_service(
         note=note,
         recorded_by=by,
     )
-    attribute(log, by, "지원 기록")
+    attribute(log, by, gettext_noop("지원 기록"))
     log.save()
     if intervention.status == Intervention.Status.PLANNED:
         intervention.status = Intervention.Status.ONGOING
-        attribute(intervention, by, "첫 회기 기록")
+        attribute(intervention, by, gettext_noop("첫 회기 기록"))
         intervention.save()
     return log

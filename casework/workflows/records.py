@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access, instruments
 from casework.choices import (
@@ -66,7 +67,7 @@ def add_note(
         occurred_at=occurred_at,
         amends=amends,
     )
-    attribute(note, by, "기록 추가" if amends is None else "기록 정정")
+    attribute(note, by, gettext_noop("기록 추가") if amends is None else "기록 정정")
     note.save()
     return note
 
@@ -117,7 +118,7 @@ def record_consent(
     )
     if document is not None:
         consent.document = document
-    attribute(consent, by, "동의 기록")
+    attribute(consent, by, gettext_noop("동의 기록"))
     consent.save()
     return consent
 
@@ -134,7 +135,7 @@ def record_assessment(case: Case, *, by: User, instrument: str, answers: dict) -
         level=result.level,
         assessed_by=by,
     )
-    attribute(assessment, by, "평가 기록")
+    attribute(assessment, by, gettext_noop("평가 기록"))
     assessment.save()
     return assessment
 
@@ -159,5 +160,5 @@ def update_case(case: Case, *, by: User, version: int | None, reason: str = "", 
             setattr(case, name, fields[name])
             changed = True
     if changed:
-        save(case, by, reason or "사례 정보 수정", bump=True)
+        save(case, by, reason or gettext_noop("사례 정보 수정"), bump=True)
     return case

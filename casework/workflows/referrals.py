@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access, deadlines
 from casework.choices import LegalBasis, Urgency
@@ -39,6 +40,7 @@ from casework.models import (
 from casework.models.referrals import CLOSED_STATUSES, OPEN_STATUSES
 from casework.notify import notify
 from casework.packets import build_packet
+from casework.reasons import patterned
 from partners.choices import Domain, OrganizationKind
 from partners.models import Organization, Service, User
 
@@ -210,7 +212,7 @@ def create_referral(
     if not consent_at_send or referral.legal_basis != LegalBasis.CONSENT or consent is not None:
         check_legal_basis(referral)
     referral.number = _next_number(sender)
-    attribute(referral, by, "의뢰 작성")
+    attribute(referral, by, gettext_noop("의뢰 작성"))
     referral.save()
     return referral
 
@@ -373,7 +375,7 @@ def add_participant(case: Case, organization: Organization, *, by: User, role=No
     ).exists():
         return
     participant = CaseParticipant(case=case, organization=organization, role=role)
-    attribute(participant, by, "참여 기관 추가")
+    attribute(participant, by, gettext_noop("참여 기관 추가"))
     participant.save()
 
 
@@ -386,14 +388,14 @@ def _take_lead(referral: Referral, *, by: User) -> None:
         case=case, role=CaseParticipant.Role.LEAD, until__isnull=True
     ):
         participant.until = timezone.now()
-        attribute(participant, by, "주관 기관 변경")
+        attribute(participant, by, gettext_noop("주관 기관 변경"))
         participant.save()
     add_participant(case, office, by=by, role=CaseParticipant.Role.LEAD)
     case.lead = office
-    save(case, by, f"주관 기관: {office.name}", bump=True)
+    save(case, by, patterned("lead_office", office=office.name), bump=True)
     access.grant_case_to_lead_office(case, office)
     if case.status == CaseStatus.IDENTIFIED:
-        apply_transition(case, CaseStatus.REVIEWING, by=by, reason=_("교육지원청 검토"))
+        apply_transition(case, CaseStatus.REVIEWING, by=by, reason=gettext_noop("교육지원청 검토"))
     if case.status == CaseStatus.REVIEWING:
         guard(case, CaseStatus.SELECTED, closure_reason="", reason=referral.decision_reasons)
         apply_transition(case, CaseStatus.SELECTED, by=by, reason=referral.decision_reasons)
@@ -533,7 +535,12 @@ def assign_referral(referral: Referral, *, by: User, assignee: User) -> Referral
     if referral.status not in OPEN_STATUSES or referral.status == R.DRAFT:
         raise GuardFailed(_("진행 중인 의뢰에만 담당자를 지정할 수 있습니다."))
     referral.assignee = assignee
-    save(referral, by, f"담당자: {assignee.name or assignee.username}", bump=True)
+    save(
+        referral,
+        by,
+        patterned("assignee", name=assignee.name or assignee.username),
+        bump=True,
+    )
     notify(
         [assignee],
         kind="referral_assigned",
@@ -561,7 +568,7 @@ def post_message(referral: Referral, *, by: User, body: str) -> ReferralMessage:
     message = ReferralMessage(
         referral=referral, author=by, organization=organization, body=body.strip()
     )
-    attribute(message, by, "의뢰 메시지")
+    attribute(message, by, gettext_noop("의뢰 메시지"))
     message.save()
     params = {"number": referral.number}
     if organization.pk == referral.to_organization_id:

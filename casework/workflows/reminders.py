@@ -4,6 +4,7 @@ reminded once a business day, and after a while the sending side hears too.
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from casework import deadlines
 from casework.models import Referral, ReferralStatus
@@ -51,7 +52,7 @@ def send_reminders(day=None, *, by: User | None = None) -> int:
                 )
             referral.reminded_on = day
             referral.reminders_sent += 1
-            attribute(referral, by, "회신 독촉")
+            attribute(referral, by, gettext_noop("회신 독촉"))
             referral.save(update_fields=["reminded_on", "reminders_sent", "updated_at"])
             count += 1
     return count

@@ -5,6 +5,7 @@ kept, its destruction, and the register of destruction (파기 대장) that reco
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from casework import deadlines
 from casework.models import DestructionRecord, Referral
@@ -49,7 +50,7 @@ def record_destruction(
         destroyed_at=timezone.now(),
         destroyed_by=by,
     )
-    attribute(record, by, "파기 대장 기록")
+    attribute(record, by, gettext_noop("파기 대장 기록"))
     record.save()
     return record
 
@@ -87,7 +88,7 @@ def purge_expired_packets(day=None, *, by: User | None = None) -> int:
             if referral is None:  # purged meanwhile by another run
                 continue
             parts = destroy_packet(referral)
-            attribute(referral, by, "보관 기간 경과로 공유 정보 파기")
+            attribute(referral, by, gettext_noop("보관 기간 경과로 공유 정보 파기"))
             referral.save()
             rule = (
                 DestructionRecord.Rule.AGREEMENT_RETENTION

@@ -39,6 +39,7 @@ from django.db.models.functions import ExtractHour, ExtractMinute, TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from casework import access
@@ -323,7 +324,7 @@ def start_review(office: Organization, month: date, *, by: User | None = None, j
         review.status = AccessReview.Status.BUILDING
         review.built_by = by
         review.job = job
-        save(review, by, "점검 작성 시작")
+        save(review, by, gettext_noop("점검 작성 시작"))
     return review
 
 
@@ -337,7 +338,7 @@ def build_review(office: Organization, month: date, *, by: User | None = None, j
         raise GuardFailed(_("소명 요청이 시작된 점검은 다시 작성할 수 없습니다."))
     found = findings_of(office, month)
     for old in review.findings.all():
-        attribute(old, by, "점검 다시 작성")
+        attribute(old, by, gettext_noop("점검 다시 작성"))
         old.delete()
     organizations = _organizations(found, office)
     rows = [
@@ -355,13 +356,13 @@ def build_review(office: Organization, month: date, *, by: User | None = None, j
         for f in found
     ]
     bulk_create_with_history(
-        rows, ReviewFinding, default_user=by, default_change_reason="점검 작성"
+        rows, ReviewFinding, default_user=by, default_change_reason=gettext_noop("점검 작성")
     )
     review.status = AccessReview.Status.BUILT
     review.event_count = month_events(office, month).count()
     review.built_at = timezone.now()
     review.reviewed_at = review.reviewed_by = None
-    save(review, by, "점검 작성")
+    save(review, by, gettext_noop("점검 작성"))
     notify(
         access.audience(office, "access_review_built"),
         kind="access_review_built",
@@ -382,7 +383,7 @@ def request_review(office: Organization, month: date, *, by: User) -> tuple[Acce
     if not access.may_oversee(by, office):
         raise PermissionDenied(_("이 교육청의 접속 기록을 점검할 권한이 없습니다."))
     job = Job(kind=Job.Kind.ACCESS_REVIEW, created_by=by, organization=office)
-    attribute(job, by, "점검 작성 요청")
+    attribute(job, by, gettext_noop("점검 작성 요청"))
     job.save()
     review = start_review(office, month, by=by, job=job)
     try:
@@ -425,7 +426,7 @@ def _finish(job: Job, status: str, *, errors=None, result=None) -> None:
     job.result = result or {}
     job.total = job.processed = 1
     job.finished_at = timezone.now()
-    attribute(job, job.created_by, "점검 작성 끝")
+    attribute(job, job.created_by, gettext_noop("점검 작성 끝"))
     job.save(update_fields=["status", "errors", "result", "total", "processed", "finished_at"])
 
 
@@ -434,7 +435,7 @@ def fail_review(review_id, by: User | None = None) -> None:
         review = AccessReview.objects.select_for_update().filter(pk=review_id).first()
         if review is not None and review.status == AccessReview.Status.BUILDING:
             review.status = AccessReview.Status.FAILED
-            save(review, by, "점검 작성 실패")
+            save(review, by, gettext_noop("점검 작성 실패"))
 
 
 def build_monthly_reviews(today: date | None = None) -> list[AccessReview]:
@@ -489,7 +490,7 @@ def ask(finding: ReviewFinding, *, by: User, question: str) -> ReviewFinding:
     finding.question = question
     finding.asked_by = by
     finding.asked_at = timezone.now()
-    save(finding, by, "소명 요청")
+    save(finding, by, gettext_noop("소명 요청"))
     notify(
         [finding.user],
         kind="finding_asked",
@@ -513,7 +514,7 @@ def answer(finding: ReviewFinding, *, by: User, text: str) -> ReviewFinding:
     finding.status = ReviewFinding.Status.ANSWERED
     finding.answer = text
     finding.answered_at = timezone.now()
-    save(finding, by, "소명 답변")
+    save(finding, by, gettext_noop("소명 답변"))
     if finding.asked_by_id:
         notify(
             [finding.asked_by],
@@ -539,7 +540,7 @@ def close(finding: ReviewFinding, *, by: User, resolution: str) -> ReviewFinding
     finding.resolution = resolution
     finding.closed_by = by
     finding.closed_at = timezone.now()
-    save(finding, by, "점검 결과 종결")
+    save(finding, by, gettext_noop("점검 결과 종결"))
     review = AccessReview.objects.select_for_update().get(pk=finding.review_id)
     if not review.findings.exclude(status=ReviewFinding.Status.CLOSED).exists():
         _complete(review, by)
@@ -550,7 +551,7 @@ def _complete(review: AccessReview, by: User) -> None:
     review.status = AccessReview.Status.REVIEWED
     review.reviewed_at = timezone.now()
     review.reviewed_by = by
-    save(review, by, "점검 완료")
+    save(review, by, gettext_noop("점검 완료"))
 
 
 @transaction.atomic

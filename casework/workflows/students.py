@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.models import Guardian, Student
@@ -22,11 +23,11 @@ def create_student(
         raise ValidationError({"neis_id": _("같은 NEIS 식별번호의 학생이 이미 있습니다.")})
     student = Student(school=school, **fields)
     student.full_clean(exclude=["school"])
-    attribute(student, by, "학생 등록")
+    attribute(student, by, gettext_noop("학생 등록"))
     student.save()
     for entry in guardians or []:
         guardian = Guardian(student=student, **entry)
         guardian.full_clean(exclude=["student"])
-        attribute(guardian, by, "보호자 등록")
+        attribute(guardian, by, gettext_noop("보호자 등록"))
         guardian.save()
     return student

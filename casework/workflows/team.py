@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.choices import TeamRole
@@ -44,7 +45,7 @@ def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMembe
     if CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).exists():
         raise GuardFailed(_("이미 사례 팀원입니다."))
     member = CaseMember(case=case, user=user, role=role, added_by=by)
-    attribute(member, by, "팀원 추가")
+    attribute(member, by, gettext_noop("팀원 추가"))
     member.save()
     access.grant_to_user(
         case, user, access.team_grants(role, owner_staff=access.is_owner_staff(user, case))
@@ -67,6 +68,6 @@ def remove_team_member(case: Case, *, by: User, user: User) -> None:
     if member is None:
         raise GuardFailed(_("사례 팀원이 아닙니다."))
     member.removed_at = timezone.now()
-    attribute(member, by, "팀원 제외")
+    attribute(member, by, gettext_noop("팀원 제외"))
     member.save()
     access.revoke_from_user(case, user)

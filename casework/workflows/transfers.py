@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casework import access
 from casework.models import (
@@ -27,6 +28,7 @@ from casework.models import (
 )
 from casework.models.referrals import OPEN_STATUSES
 from casework.notify import notify
+from casework.reasons import patterned
 from partners.choices import OrganizationKind
 from partners.models import Organization, User
 
@@ -60,7 +62,7 @@ def request_transfer(case: Case, *, by: User, to_school: Organization, reason: s
         reason=reason.strip(),
         requested_by=by,
     )
-    attribute(transfer, by, "전학 이관 요청")
+    attribute(transfer, by, gettext_noop("전학 이관 요청"))
     transfer.save()
     _notify_requested(to_school, case, to_school, reason, url=_url(transfer), by=by)
     return transfer
@@ -89,7 +91,7 @@ def accept_transfer(transfer: Transfer, *, by: User) -> Transfer:
     _require_new_coordinator(by, transfer)
     if transfer.status != T.REQUESTED:
         raise GuardFailed(_("요청 중인 이관만 수락할 수 있습니다."))
-    case, old = _hand_over(transfer, by=by, coordinator=by, reason="전학 이관 수락")
+    case, old = _hand_over(transfer, by=by, coordinator=by, reason=gettext_noop("전학 이관 수락"))
     notify(
         [transfer.requested_by, *access.audience(old, "transfer_decided")],
         kind="transfer_accepted",
@@ -111,7 +113,7 @@ def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
         case=case, organization=old, until__isnull=True
     ):
         participant.until = now
-        attribute(participant, by, "전학 이관")
+        attribute(participant, by, gettext_noop("전학 이관"))
         participant.save()
     roles = [CaseParticipant.Role.OWNER]
     if case.lead_id == old.pk:
@@ -119,14 +121,14 @@ def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
         roles.append(CaseParticipant.Role.LEAD)
     for role in roles:
         row = CaseParticipant(case=case, organization=new, role=role)
-        attribute(row, by, "전학 이관")
+        attribute(row, by, gettext_noop("전학 이관"))
         row.save()
     case.owner = new
     case.coordinator = coordinator
-    save(case, by, f"전학 이관: {old.name} → {new.name}", bump=True)
+    save(case, by, patterned("transfer", old=old.name, new=new.name), bump=True)
     student = case.student
     student.school = new
-    attribute(student, by, "전학")
+    attribute(student, by, gettext_noop("전학"))
     student.save()
     # Team members who worked the case for the old school leave it.
     for member in CaseMember.objects.filter(case=case, removed_at__isnull=True).select_related(
@@ -136,7 +138,7 @@ def _hand_over(transfer: Transfer, *, by: User, coordinator: User, reason: str):
             member.user, case.lead_id
         ):
             member.removed_at = now
-            attribute(member, by, "전학 이관")
+            attribute(member, by, gettext_noop("전학 이관"))
             member.save()
     # The old school's open referrals follow the case, so that someone can still act on them.
     hand_over_referrals(case, old=old, new=new, by=by)
@@ -163,7 +165,12 @@ def hand_over_referrals(
         case=case, from_organization=old, status__in=OPEN_STATUSES
     ):
         referral.from_organization = new
-        save(referral, by, f"전학 이관: 보낸 기관 {old.code} → {new.code}", bump=True)
+        save(
+            referral,
+            by,
+            patterned("transfer_sender", old=old.code, new=new.code),
+            bump=True,
+        )
         moved.append(referral)
         if referral.status != ReferralStatus.DRAFT:
             notify_receivers(
@@ -187,7 +194,7 @@ def decline_transfer(transfer: Transfer, *, by: User, reason: str) -> Transfer:
     transfer.response_reason = reason.strip()
     transfer.decided_by = by
     transfer.decided_at = timezone.now()
-    attribute(transfer, by, "전학 이관 거절")
+    attribute(transfer, by, gettext_noop("전학 이관 거절"))
     transfer.save()
     notify(
         [transfer.requested_by],
@@ -214,7 +221,7 @@ def cancel_transfer(transfer: Transfer, *, by: User, reason: str = "") -> Transf
     transfer.response_reason = (reason or "").strip()
     transfer.decided_by = by
     transfer.decided_at = timezone.now()
-    attribute(transfer, by, "전학 이관 취소")
+    attribute(transfer, by, gettext_noop("전학 이관 취소"))
     transfer.save()
     return transfer
 
@@ -292,7 +299,7 @@ def claim_transfer(
         case=case,
         claimed_by=by,
     )
-    attribute(claim, by, "전학 이관 확인 요청")
+    attribute(claim, by, gettext_noop("전학 이관 확인 요청"))
     claim.save()
     if case is not None:
         _notify_requested(case.owner, case, to_school, reason, url=_url(None), by=by)
@@ -329,14 +336,14 @@ def confirm_claim(claim: TransferClaim, *, by: User) -> TransferClaim:
         reason=claim.reason,
         requested_by=claim.claimed_by,
     )
-    attribute(transfer, claim.claimed_by, "전학 이관 확인 요청")
+    attribute(transfer, claim.claimed_by, gettext_noop("전학 이관 확인 요청"))
     transfer.save()
-    _hand_over(transfer, by=by, coordinator=claim.claimed_by, reason="전학 이관 확인")
+    _hand_over(transfer, by=by, coordinator=claim.claimed_by, reason=gettext_noop("전학 이관 확인"))
     claim.status = TransferClaim.Status.CONFIRMED
     claim.transfer = transfer
     claim.decided_by = by
     claim.decided_at = timezone.now()
-    attribute(claim, by, "전학 이관 확인")
+    attribute(claim, by, gettext_noop("전학 이관 확인"))
     claim.save()
     notify(
         [claim.claimed_by],
@@ -360,6 +367,6 @@ def decline_claim(claim: TransferClaim, *, by: User, reason: str) -> TransferCla
     claim.response_reason = reason.strip()
     claim.decided_by = by
     claim.decided_at = timezone.now()
-    attribute(claim, by, "전학 이관 확인 거절")
+    attribute(claim, by, gettext_noop("전학 이관 확인 거절"))
     claim.save()
     return claim

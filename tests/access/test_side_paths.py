@@ -4,6 +4,7 @@ shows personal data writes an access event for what it shows, and nothing about 
 note (its id, author or time) reaches the history, timeline, access events or errors of anyone
 outside its readers."""
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -239,15 +240,19 @@ def test_history_leaves_out_notes_the_reader_may_not_read(restricted):
     def history(username):
         answer = api(w, username).get(url)
         assert answer.status_code == 200
-        notes = {e["object_id"] for e in answer.json() if e["source"] == "note"}
-        return answer.content.decode(), notes
+        entries = answer.json()
+        notes = {e["object_id"] for e in entries if e["source"] == "note"}
+        # The team is shown to whoever sees the case; only team entries may name its member.
+        naming = {e["source"] for e in entries if "상담교사갑" in json.dumps(e, ensure_ascii=False)}
+        return answer.content.decode(), notes, naming
 
-    text, notes = history("coordinator")
-    assert notes == {str(w.secret.pk), str(w.shared.pk)} and "상담교사갑" in text
+    text, notes, naming = history("coordinator")
+    assert notes == {str(w.secret.pk), str(w.shared.pk)} and "note" in naming
     for username in OUTSIDERS:
-        text, notes = history(username)
+        text, notes, naming = history(username)
         assert notes == {str(w.shared.pk)}, username
-        assert str(w.secret.pk) not in text and "상담교사갑" not in text, username
+        assert str(w.secret.pk) not in text and "비밀상담내용" not in text, username
+        assert naming <= {"team"}, username
 
 
 def test_timeline_leaves_out_notes_and_reads_the_reader_may_not_read(restricted):
@@ -265,25 +270,38 @@ def test_timeline_leaves_out_notes_and_reads_the_reader_may_not_read(restricted)
             for e in body["results"]
             if e["kind"] == "access" and e["detail"]["object_type"] == "note"
         ]
-        return answer.content.decode(), notes, note_reads
+        # Only the team's own entries may name its member (the team is shown with the case).
+        naming = [
+            e
+            for e in body["results"]
+            if "상담교사갑" in json.dumps(e, ensure_ascii=False)
+            and e["detail"].get("source") != "team"
+        ]
+        return answer.content.decode(), notes, note_reads, naming
 
-    text, notes, reads = timeline("coordinator")
-    assert len(notes) == 2 and reads and "상담교사갑" in text
+    text, notes, reads, naming = timeline("coordinator")
+    assert len(notes) == 2 and reads and naming
     for username in OUTSIDERS:
-        text, notes, reads = timeline(username)
+        text, notes, reads, naming = timeline(username)
         assert len(notes) == 1 and notes[0]["user_name"] == w["coordinator"].name, username
         assert reads == [], username  # the list read named the restricted note
-        assert "상담교사갑" not in text and str(w.secret.pk) not in text, username
+        assert naming == [] and str(w.secret.pk) not in text, username
+        assert "비밀상담내용" not in text, username
 
 
 def test_timeline_page_leaves_out_notes_the_reader_may_not_read(restricted):
     w = restricted
     url = reverse("casework:case_timeline", args=[w.case.pk])
-    assert "상담교사갑" in web(w, "coordinator").get(url).content.decode()
-    for username in OUTSIDERS:
+
+    def named_beyond_the_team(username):
         page = web(w, username).get(url)
         assert page.status_code == 200
-        assert "상담교사갑" not in page.content.decode(), username
+        # The team's own sentence names its member ("상담교사갑 님"); nothing else may.
+        return page.content.decode().replace("상담교사갑 님", "").count("상담교사갑")
+
+    assert named_beyond_the_team("coordinator") > 0
+    for username in OUTSIDERS:
+        assert named_beyond_the_team(username) == 0, username
 
 
 def test_amending_a_restricted_note_answers_like_a_missing_one(restricted):

@@ -102,7 +102,11 @@ def test_team_and_referral_entries_name_roles_organisations_and_statuses(world):
     referral.save()
     entries = audit.case_timeline(case, include_access=False)
     sentences = [e.sentence for e in entries]
-    assert "사례 팀에 구성원을 추가했습니다 (상담교사)." in sentences
+    name = world["counselor"].name
+    assert f"사례 팀에 {name} 님을 추가했습니다 (상담교사)." in sentences
+    team.remove_team_member(case, by=world["coordinator"], user=world["counselor"])
+    entries = audit.case_timeline(case, include_access=False)
+    assert f"사례 팀에서 {name} 님을 뺐습니다 (상담교사)." in [e.sentence for e in entries]
     sent = next(e for e in entries if e.kind == "referral")
     assert sent.sentence == f"서비스 의뢰: {world.partner_org.name}에 보냈습니다."
     assert "sent" not in " ".join(sentences) and "draft" not in " ".join(sentences)
