@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from casework import access
 from casework.models import AccessEvent
+from core import exportfiles
+from core.exportfiles import neutralised
 from core.params import BadParameter
 from partners.models import User
 
@@ -77,10 +79,17 @@ def cursor_of(event: AccessEvent) -> str:
     return f"{moment}.{event.id}"
 
 
-def after_cursor(rows: QuerySet[AccessEvent], cursor: str | None) -> QuerySet[AccessEvent]:
-    """The rows older than the cursor's row. A page is found by where it starts, not by an
-    offset: the log grows while it is read (reading it writes a row), and an offset would
-    show rows twice."""
+def oldest_first(rows: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
+    """`rows` (a search) from the oldest event on, for the page sorted that way."""
+    return rows.order_by("occurred_at", "id")
+
+
+def after_cursor(
+    rows: QuerySet[AccessEvent], cursor: str | None, *, newest_first: bool = True
+) -> QuerySet[AccessEvent]:
+    """The rows older than the cursor's row (newer, when the rows go oldest first). A page is
+    found by where it starts, not by an offset: the log grows while it is read (reading it
+    writes a row), and an offset would show rows twice."""
     if not cursor:
         return rows
     try:
@@ -91,13 +100,21 @@ def after_cursor(rows: QuerySet[AccessEvent], cursor: str | None) -> QuerySet[Ac
         raise BadParameter(
             "cursor", _("쪽 위치가 올바르지 않습니다. 처음부터 다시 찾으세요.")
         ) from None
+    if not newest_first:
+        return rows.filter(Q(occurred_at__gt=moment) | Q(occurred_at=moment, id__gt=pk))
     return rows.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
 
 
-def page_of(rows: QuerySet[AccessEvent], cursor: str | None, size: int = PAGE_SIZE) -> Page:
+def page_of(
+    rows: QuerySet[AccessEvent],
+    cursor: str | None,
+    size: int = PAGE_SIZE,
+    *,
+    newest_first: bool = True,
+) -> Page:
     """One page of `rows` from `cursor`, and the next page's cursor, from one query of
-    size + 1 rows."""
-    found = list(after_cursor(rows, cursor)[: size + 1])
+    size + 1 rows; `newest_first=False` for rows ordered by `oldest_first`."""
+    found = list(after_cursor(rows, cursor, newest_first=newest_first)[: size + 1])
     shown = found[:size]
     more = len(found) > size
     return Page(rows=shown, cursor=cursor_of(shown[-1]) if more else None, first=not cursor)
@@ -126,15 +143,6 @@ def as_json(event: AccessEvent) -> dict:
         "reason": event.reason,
         "ip": event.ip_address,
     }
-
-
-# A cell that a spreadsheet would read as a formula (CSV injection) is given a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_header() -> list[str]:
@@ -198,13 +206,7 @@ def csv_lines(events: Iterable[AccessEvent], watermark: str) -> Iterator[str]:
 
 def watermark(user: User, reason: str) -> str:
     organization = ", ".join(o.name for o in access.privacy_offices(user))
-    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    return _("%(name)s · %(organization)s · %(when)s · 사유: %(reason)s") % {
-        "name": user,
-        "organization": organization,
-        "when": when,
-        "reason": reason,
-    }
+    return exportfiles.watermark(str(user), organization, timezone.now(), reason)
 
 
 def export_rows(rows: QuerySet[AccessEvent]) -> list[AccessEvent]:

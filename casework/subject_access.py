@@ -31,6 +31,7 @@ from casework.models import (
     Student,
     SupportPlan,
 )
+from core import exportfiles
 from partners.models import User
 
 # What a record shows of each model: every concrete field but the internal ones. A field added
@@ -197,13 +198,12 @@ def requester_organization(user: User, student: Student):
 
 
 def watermark(bundle: "Bundle", organization) -> str:
-    when = timezone.localtime(bundle.produced_at).strftime("%Y-%m-%d %H:%M")
-    return _("%(name)s · %(organization)s · %(when)s · 사유: %(reason)s") % {
-        "name": bundle.requester.get_full_name() or bundle.requester.get_username(),
-        "organization": organization.name if organization else "-",
-        "when": when,
-        "reason": bundle.reason,
-    }
+    return exportfiles.watermark(
+        bundle.requester.get_full_name() or bundle.requester.get_username(),
+        organization.name if organization else "-",
+        bundle.produced_at,
+        bundle.reason,
+    )
 
 
 def gather(user: User, student: Student, reason: str, request=None) -> Bundle:

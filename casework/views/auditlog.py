@@ -1,6 +1,7 @@
 """The access-log search as a page (DESIGN.md §9): the privacy officer filters by case,
 student, user, action and dates, reads the newest first, and downloads what they found as CSV
-with a stated reason. Reading the log and downloading it are themselves logged."""
+with a stated reason. Reading the log and downloading it are themselves logged. The last
+filters and order come back when the officer returns to the page (core.listing)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,6 +9,7 @@ from django.shortcuts import render
 
 from casework import access, auditlog
 from casework.forms import AccessLogFilterForm, DownloadReasonForm
+from core.listing import Listing
 
 from .common import log
 
@@ -18,7 +20,14 @@ def access_log(request):
     reason typed (in the body)."""
     if not access.may_read_access_log(request.user):
         raise PermissionDenied
-    filters = AccessLogFilterForm(request.GET)
+    kept = Listing(
+        request,
+        "access_log",
+        filters=tuple(AccessLogFilterForm.base_fields),
+        sorts={"time": "occurred_at"},
+        default="-time",
+    )
+    filters = AccessLogFilterForm(kept.params)
     posted = request.method == "POST"
     download = DownloadReasonForm(request.POST) if posted else DownloadReasonForm()
     page, status = None, 200
@@ -29,22 +38,25 @@ def access_log(request):
             events = auditlog.export_rows(rows)
             log(request, "download", "access_event", events, reason=reason)
             return auditlog.download_response(request.user, events, reason)
-        page = auditlog.page_of(rows, request.GET.get("cursor"))
+        newest_first = kept.sort == kept.default
+        if not newest_first:
+            rows = auditlog.oldest_first(rows)
+        page = auditlog.page_of(rows, request.GET.get("cursor"), newest_first=newest_first)
         log(request, "search", "access_event", page.rows)
+        kept.remember()
         if posted:
             status = 400
     else:
         status = 400
-    query = request.GET.copy()
-    query.pop("cursor", None)
     return render(
         request,
         "casework/access_log.html",
         {
+            "listing": kept,
             "filters": filters,
             "download": download,
             "page": page,
-            "query": query.urlencode(),
+            "query": kept.query,
             "export_max": auditlog.EXPORT_MAX,
         },
         status=status,

@@ -1,14 +1,27 @@
 """What every page module uses: the access log of a page, a workflow's refusal as a message,
-the visible case of a URL, htmx detection and the page size."""
+the visible case of a URL, htmx detection, the page size and the case lists' sortable columns."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 from casework import access, audit
-from casework.models import Case
+from casework.choices import RiskLevel
+from casework.models import Case, CaseStatus
 from casework.workflows.errors import WorkflowError
+from core.listing import in_order
 
 PAGE_SIZE = 25
+
+
+def case_sorts() -> dict:
+    """The case list's columns that sort (the school overview's list too)."""
+    return {
+        "number": "number",
+        "student": ("student__name", "student__grade", "student__class_no"),
+        "status": in_order("status", CaseStatus.values),
+        "risk": in_order("risk_level", RiskLevel.values),
+        "updated": "updated_at",
+    }
 
 
 def log(request, action, object_type, objects, **kwargs):

@@ -17,9 +17,10 @@ from casework import access, actions, selectors
 from casework.choices import ConsentPurpose, RiskLevel
 from casework.models import CaseStatus, Consent
 from casework.workflows.notifications import mark_all_read, mark_read
+from core.listing import Listing
 from core.pagination import SlimPaginator
 
-from .common import PAGE_SIZE, attempt, log
+from .common import PAGE_SIZE, attempt, case_sorts, log
 
 
 def _approvals_page(request, *, failed=None, failed_form=None, status=200):
@@ -83,12 +84,16 @@ def school_overview(request):
     if not access.heads_a_school(request.user):
         raise PermissionDenied
     overview = selectors.school_overview(request.user)
-    status = request.GET.get("status") or ",".join(
+    rows = Listing(
+        request, "school_overview", filters=("status",), sorts=case_sorts(), default="-updated"
+    )
+    status = rows.get("status") or ",".join(
         s for s in CaseStatus.values if s not in ("closed", "not_selected")
     )
-    cases = selectors.case_list(request.user, status=status).order_by("-updated_at")
+    cases = rows.order(selectors.case_list(request.user, status=status))
     page = SlimPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "case", page)
+    rows.remember()
     overdue = selectors.case_list(request.user, status="active,monitoring").filter(
         review_due_on__lt=timezone.localdate()
     )
@@ -101,7 +106,9 @@ def school_overview(request):
             "awaiting": selectors.plans_awaiting_approval(request.user).count(),
             "overdue": overdue.count(),
             "statuses": CaseStatus.choices,
-            "current_status": request.GET.get("status", ""),
+            "current_status": rows.get("status", ""),
+            "listing": rows,
+            "params": rows.params,
             "risk_labels": dict(RiskLevel.choices),
         },
     )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework import access, selectors
+from casework.choices import Urgency
 from casework.forms import (
     ConcernForm,
     TriageForm,
@@ -18,6 +19,7 @@ from casework.forms import (
 from casework.models import FINISHED_STATUSES, Concern
 from casework.workflows import intake
 from casework.workflows.errors import WorkflowError
+from core.listing import Listing, in_order
 from core.pagination import SlimPaginator
 from partners.models import Organization
 
@@ -102,9 +104,25 @@ def _triage_school_ids(user) -> set:
 
 @login_required
 def concern_list(request):
-    concerns = selectors.visible_concerns(request.user).order_by("status", "-created_at")
-    page = SlimPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = Listing(
+        request,
+        "concerns",
+        filters=("status",),
+        sorts={
+            "status": (in_order("status", Concern.Status.values), "-created_at"),
+            "urgency": (in_order("urgency", Urgency.values), "-created_at"),
+            "student": ("student__name", "student__grade", "student__class_no"),
+            "created": "created_at",
+        },
+        default="status",
+    )
+    concerns = selectors.visible_concerns(request.user)
+    status = rows.get("status")
+    if status in Concern.Status.values:
+        concerns = concerns.filter(status=status)
+    page = SlimPaginator(rows.order(concerns), PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "list", "concern", page)
+    rows.remember()
     open_cases = {
         c.student_id: c
         for c in access.visible_cases(request.user)
@@ -116,6 +134,9 @@ def concern_list(request):
         "casework/concern_list.html",
         {
             "page": page,
+            "listing": rows,
+            "statuses": Concern.Status.choices,
+            "filtered": status in Concern.Status.values,
             "triage_schools": _triage_school_ids(request.user),
             "open_cases": open_cases,
         },

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from casework.workflows import referrals as wf
 from casework.workflows import sharing, transfers
 from casework.workflows.consent_gaps import consent_gaps
 from casework.workflows.errors import WorkflowError
+from core.listing import Listing, in_order
 from core.pagination import SlimPaginator
 from partners.catalogue import packet_fields
 from partners.choices import Domain, OrganizationKind
@@ -222,7 +224,19 @@ def _preview(request, case, args, form):
 def referral_list(request):
     """받은 의뢰 (inbox: the district centre's escalations, a partner's referrals) and 보낸 의뢰
     (outbox), with status, kind and overdue filters."""
-    params = request.GET
+    kept = Listing(
+        request,
+        "referrals",
+        filters=("box", "status", "kind", "overdue"),
+        sorts={
+            "number": "number",
+            "requested": "created_at",
+            "due": F("respond_by"),
+            "status": in_order("status", ReferralStatus.values),
+        },
+        default="-requested",
+    )
+    params = kept.params
     box = params.get("box") or selectors.default_referral_box(request.user)
     status = params.get("status", "open")
     statuses = None
@@ -240,7 +254,8 @@ def referral_list(request):
         overdue=overdue_only,
         shows=("case__student",),
     )
-    page = SlimPaginator(listing.rows, PAGE_SIZE, count=listing.count).get_page(params.get("page"))
+    rows = kept.order(listing.rows)
+    page = SlimPaginator(rows, PAGE_SIZE, count=listing.count).get_page(request.GET.get("page"))
     full = access.visible_case_ids(request.user, {r.case_id for r in page})
     entries = [
         {
@@ -254,10 +269,12 @@ def referral_list(request):
         for r in page
     ]
     log(request, "list", "referral", list(page))
+    kept.remember()
     return render(
         request,
         "casework/referral_list.html",
         {
+            "listing": kept,
             "box": box,
             "page": page,
             "entries": entries,

@@ -19,9 +19,10 @@ from casework.forms import (
     FindingResolutionForm,
     ReviewBuildForm,
 )
-from casework.models import AccessEvent, ReviewFinding
+from casework.models import AccessEvent, AccessReview, ReviewFinding
 from casework.workflows import erasure, reviews
 from casework.workflows.errors import WorkflowError
+from core.listing import Listing, in_order
 from partners.choices import Role
 
 from .common import log
@@ -101,16 +102,28 @@ def review_list(request):
                     )
                     return redirect("casework:review_detail", review.pk)
         status = 409 if form.non_field_errors() else 400
-    rows = list(
-        access.visible_reviews(request.user)
-        .select_related("office", "built_by")
-        .order_by("-month")[:60]
+    kept = Listing(
+        request,
+        "reviews",
+        sorts={
+            "month": "month",
+            "status": (in_order("status", AccessReview.Status.values), "-month"),
+        },
+        default="-month",
     )
+    rows = list(
+        kept.order(access.visible_reviews(request.user).select_related("office", "built_by"))[:60]
+    )
+    kept.remember()
     open_counts = _open_counts(rows)
     return render(
         request,
         "casework/review_list.html",
-        {"form": form, "reviews": [(r, open_counts.get(r.pk, 0)) for r in rows]},
+        {
+            "form": form,
+            "listing": kept,
+            "reviews": [(r, open_counts.get(r.pk, 0)) for r in rows],
+        },
         status=status,
     )
 

@@ -13,6 +13,7 @@ from casework.forms import (
 )
 from casework.workflows import roster
 from casework.workflows.errors import GuardFailed
+from core.listing import Listing
 from core.pagination import SlimPaginator
 
 from .common import PAGE_SIZE, is_htmx, log
@@ -22,15 +23,28 @@ from .common import PAGE_SIZE, is_htmx, log
 
 @login_required
 def student_list(request):
+    rows = Listing(
+        request,
+        "students",
+        filters=("q", "grade", "class_no"),
+        sorts={
+            "grade": ("school__name", "grade", "class_no", "number"),
+            "class": ("school__name", "class_no", "grade", "number"),
+            "name": ("name", "grade", "class_no", "number"),
+        },
+        default="grade",
+    )
     students = selectors.roster(
         request.user,
-        q=request.GET.get("q"),
-        grade=request.GET.get("grade") or None,
-        class_no=request.GET.get("class_no") or None,
+        q=rows.get("q"),
+        grade=rows.get("grade") or None,
+        class_no=rows.get("class_no") or None,
     )
-    page = SlimPaginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
-    log(request, "search" if request.GET.get("q") else "list", "student", page)
-    return render(request, "casework/student_list.html", {"page": page, "params": request.GET})
+    page = SlimPaginator(rows.order(students), PAGE_SIZE).get_page(request.GET.get("page"))
+    log(request, "search" if rows.get("q") else "list", "student", page)
+    rows.remember()
+    context = {"page": page, "params": rows.params, "listing": rows}
+    return render(request, "casework/student_list.html", context)
 
 
 @login_required

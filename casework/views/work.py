@@ -25,33 +25,45 @@ from casework.models import Case, CaseStatus, Consent, Intervention, SupportPlan
 from casework.models.referrals import OPEN_STATUSES
 from casework.workflows import consents, intake, lifecycle, planning, transfers
 from casework.workflows.errors import WorkflowError
-from core import params
+from core import listing, params
 from core.pagination import SlimPaginator
 from partners.models import Membership
 
-from .common import PAGE_SIZE, attempt, is_htmx, log, visible_case_or_404
+from .common import PAGE_SIZE, attempt, case_sorts, is_htmx, log, visible_case_or_404
 
 # --- Cases -----------------------------------------------------------------------------------
 
 
 @login_required
 def case_list(request):
-    params = request.GET
-    cases = selectors.case_list(
-        request.user,
-        status=params.get("status"),
-        risk_level=params.get("risk_level"),
-        difficulty=params.get("difficulty"),
-        q=params.get("q"),
-        mine=params.get("mine") == "1",
-    ).order_by("-updated_at")
-    page = SlimPaginator(cases, PAGE_SIZE).get_page(params.get("page"))
+    rows = listing.Listing(
+        request,
+        "cases",
+        filters=("q", "status", "risk_level", "difficulty", "mine"),
+        sorts=case_sorts(),
+        default="-updated",
+    )
+    params = rows.params
+    cases = rows.order(
+        selectors.case_list(
+            request.user,
+            status=params.get("status"),
+            risk_level=params.get("risk_level"),
+            difficulty=params.get("difficulty"),
+            q=params.get("q"),
+            mine=params.get("mine") == "1",
+        )
+    )
+    page = SlimPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     log(request, "search" if params.get("q") else "list", "case", page)
+    rows.remember()
     filtered = params.get("mine") == "1" or any(
         (params.get(name) or "").strip() for name in ("q", "status", "risk_level", "difficulty")
     )
     context = {
         "page": page,
+        "listing": rows,
+        "rows_target": "#case-rows",
         "statuses": CaseStatus.choices,
         "risks": RiskLevel.choices,
         "difficulties": Difficulty.choices,

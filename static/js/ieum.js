@@ -77,9 +77,21 @@
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
     wrapTables(document);
+    // A swap replaces the element that had the keyboard focus (a sort link in a list's
+    // header): the focus goes back to its new twin, found by id, instead of the page's start.
+    var focused = null;
+    document.body.addEventListener("htmx:beforeSwap", function () {
+      var active = document.activeElement;
+      focused = active && active.id ? active.id : null;
+    });
     document.body.addEventListener("htmx:afterSettle", function () {
       boxes = boxes.filter(function (box) { return box.isConnected; });
       wrapTables(document);
+      if (focused && (!document.activeElement || document.activeElement === document.body)) {
+        var again = document.getElementById(focused);
+        if (again) again.focus();
+      }
+      focused = null;
     });
     window.addEventListener("resize", function () {
       boxes.forEach(markScrolling);

@@ -5,7 +5,7 @@ passkey; the recovery codes are shown once when the passkey is the first second 
 import pytest
 
 from partners.models import Passkey, SecondFactorEvent
-from tests.e2e.test_every_page import AXE, RUN_AXE, WIDTHS
+from tests.e2e.axe import AXE, RUN_AXE, WIDTHS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
