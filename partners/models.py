@@ -718,6 +718,11 @@ class Passkey(TimestampMixin, Device):
     transports = models.JSONField(_("연결 방식"), default=list, blank=True)
     backed_up = models.BooleanField(_("여러 기기에 동기화됨"), default=False)
 
+    # Who added, renamed or removed which passkey; the key material and counters stay out.
+    history = HistoricalRecords(
+        excluded_fields=["credential_id", "public_key", "sign_count", "last_used_at"]
+    )
+
     class Meta:
         verbose_name = _("패스키")
         verbose_name_plural = _("패스키")
