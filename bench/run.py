@@ -12,6 +12,7 @@ table and writes bench/results/<tier>.json. Nothing here asserts: budgets are re
 figures (docs/performance.md).
 """
 
+import datetime
 import json
 import os
 import platform
@@ -115,7 +116,7 @@ def setup_django():
 
 def actors():
     """Who drives each path: the busiest school's coordinator, the district's centre head, the
-    partner worker with the fullest inbox."""
+    partner worker with the fullest inbox, the province's analyst."""
     from django.db.models import Count
 
     from casework.models import Case, Referral
@@ -150,7 +151,9 @@ def actors():
         .order_by("-n", "number")
         .first()
     )
-    return {"coordinator": coordinator, "centre": centre, "partner": partner}, case
+    analyst = User.objects.get(username="b10.analyst")
+    people = {"coordinator": coordinator, "centre": centre, "partner": partner}
+    return {**people, "analyst": analyst}, case
 
 
 def hot_paths(people, case):
@@ -160,8 +163,17 @@ def hot_paths(people, case):
     def first_page(qs, n=25):
         return qs[:n]
 
+    from casework.reports import summary
+
     coordinator, centre, partner = people["coordinator"], people["centre"], people["partner"]
+    analyst = people["analyst"]
     inbox = lambda user: access.received_referrals(user)  # noqa: E731
+
+    def report(user, group):  # the report's two statements over the reader's schools
+        period = summary.default_period(datetime.date.today())
+        schools = summary.school_ids(access.report_scope(user))
+        return lambda: summary.queries(group, schools, period)
+
     return [
         (
             "work_queue",
@@ -229,6 +241,37 @@ def hot_paths(people, case):
             "/api/v1/referrals/?box=inbox",
             lambda: inbox(partner).order_by("-created_at")[:50],
         ),
+        (
+            "api_reports_office",
+            centre,
+            "/api/v1/reports/summary/?group_by=school",
+            report(centre, "school"),
+        ),
+        (
+            "api_reports_province",
+            analyst,
+            "/api/v1/reports/summary/?group_by=school",
+            report(analyst, "school"),
+        ),
+        (
+            "api_reports_month",
+            analyst,
+            "/api/v1/reports/summary/?group_by=month",
+            report(analyst, "month"),
+        ),
+        (
+            "report_dashboard",
+            analyst,
+            "/casework/reports/",
+            lambda: (
+                [
+                    q
+                    for group in ("month", "domain", "difficulty", "school")
+                    for q in report(analyst, group)()[:1]
+                ]
+                + report(analyst, "school")()[1:]
+            ),
+        ),
     ]
 
 
@@ -246,16 +289,19 @@ def count_queries(user, path) -> tuple[int, int]:
 
 
 def floor_ms(factory) -> float:
-    """Median of 7 timings of the one SQL statement that returns the path's rows."""
+    """Median of 7 timings of the one SQL statement that returns the path's rows (a queryset),
+    or of the statements a report is made of (a list of SQL and parameters)."""
     from django.db import connection
 
-    sql, params = factory().query.sql_with_params()
+    made = factory()
+    statements = [made.query.sql_with_params()] if hasattr(made, "query") else made
     timings = []
     with connection.cursor() as cursor:
         for _ in range(7):
             started = time.perf_counter()
-            cursor.execute(sql, params)
-            cursor.fetchall()
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
             timings.append((time.perf_counter() - started) * 1000)
     return round(statistics.median(timings), 2)
 

@@ -84,6 +84,7 @@ class LegalBasis(models.TextChoices):
 # not listed here is shown as it is.
 OBJECT_TYPE_LABELS = {
     "access_event": _("접속 기록"),
+    "alert": _("외부 기관 알림"),
     "assessment": _("평가"),
     "case": _("사례"),
     "case_history": _("사례 이력"),
@@ -92,6 +93,7 @@ OBJECT_TYPE_LABELS = {
     "concern": _("지원 요청"),
     "consent": _("동의"),
     "district_dashboard": _("교육지원청 현황"),
+    "export": _("내보낸 파일"),
     "job": _("작업"),
     "meeting": _("회의"),
     "note": _("기록"),

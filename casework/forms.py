@@ -299,6 +299,21 @@ class DownloadReasonForm(KrdsForm):
     )
 
 
+class ExportForm(KrdsForm):
+    """What a file is taken out for (DESIGN.md §10): printed on every page or sheet of it and
+    written into the access event of every download."""
+
+    reason = forms.CharField(
+        label=_("내보내는 사유"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("내보내는 사유를 적으세요.")},
+        help_text=_(
+            "예: 12월 4일 사례 회의 자료. 사유는 파일의 모든 쪽과 접속 기록에 남고 점검에 나옵니다."
+        ),
+    )
+
+
 class ReviewBuildForm(KrdsForm):
     """The officer builds the review of a month now (the beat job does it on the first business
     day of each month)."""
@@ -442,3 +457,62 @@ class TransferForm(KrdsForm):
                 else _("같은 이름의 학교가 여럿입니다. 학교 코드를 적어 주세요.")
             )
         return found[0]
+
+
+class AlertForm(KrdsForm):
+    """학교에 알리기: what the sender knows of the child. The workflow checks every value and
+    names what is wrong beside its field (casework/workflows/alerts.py)."""
+
+    name = forms.CharField(label=_("학생 이름"), required=False, max_length=200)
+    birth_date = forms.CharField(
+        label=_("생년월일"),
+        required=False,
+        max_length=40,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    school = forms.ChoiceField(
+        label=_("학교"),
+        required=False,
+        help_text=_("아는 경우에만 고르세요."),
+    )
+    borough = forms.ChoiceField(
+        label=_("거주 자치구"),
+        required=False,
+        help_text=_("학교를 모르면 학생이 사는 자치구를 고르세요."),
+    )
+    description = forms.CharField(
+        label=_("있었던 일"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("언제, 어디서, 무엇을 보았거나 들었는지 적어 주세요."),
+    )
+    urgency = forms.ChoiceField(
+        label=_("긴급도"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=KrdsRadios
+    )
+
+    def __init__(self, *args, schools=(), boroughs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", _("모름")), *[(str(s.pk), s.name) for s in schools]]
+        self.fields["borough"].choices = [
+            ("", _("모름")),
+            *[(b.region_code, b.name) for b in boroughs],
+        ]
+
+
+class AlertRouteForm(KrdsForm):
+    """학교로 보내기: the school and the student there the alert is about."""
+
+    school = forms.ChoiceField(label=_("학교"))
+    student = forms.ChoiceField(label=_("학생"), widget=KrdsRadios)
+
+    def __init__(self, *args, schools=(), students=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "-"), *[(str(s.pk), s.name) for s in schools]]
+        self.fields["student"].choices = [
+            (
+                str(st.pk),
+                f"{st.name} · {st.birth_date:%Y-%m-%d} · {st.grade}-{st.class_no}",
+            )
+            for st in students
+        ]

@@ -5,9 +5,11 @@ the language of the person acting, and shown in the reader's language by `shown(
 through the catalogue (workflows mark them with `gettext_noop`), a patterned one ("담당자: 김민지") by its template, with codes labelled. What
 a person typed is not in the catalogue and is shown as they typed it."""
 
+import datetime
 import re
 from functools import lru_cache
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from casework.models import Concern, Decision
@@ -28,6 +30,8 @@ TEMPLATES = {
     "consent_withdrawn": (gettext_noop("동의 철회로 취소: %(reason)s"), {}),
 }
 _FIELD = re.compile(r"%\((\w+)\)s")
+# Values stored as ISO dates (2026-11-30) and shown in the reader's date format.
+DATES = frozenset({"date"})
 
 
 def patterned(which: str, /, **values) -> str:
@@ -62,5 +66,11 @@ def shown(stored: str) -> str:
             for key, choices in codes.items():
                 if values[key] in choices.values:
                     values[key] = str(choices(values[key]).label)
+            for key in DATES & values.keys():
+                try:
+                    day = datetime.date.fromisoformat(values[key])
+                except ValueError:
+                    continue
+                values[key] = date_format(day, "DATE_FORMAT")
             return gettext(template) % values
     return stored

@@ -9,11 +9,25 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from . import audit
+from . import audit, exporting
 from .notify import delivery, digest
-from .workflows import consents, erasure, jobs, memberships, reminders, retention, reviews, roster
+from .workflows import (
+    consents,
+    erasure,
+    exports,
+    jobs,
+    memberships,
+    reminders,
+    retention,
+    reviews,
+    roster,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +60,50 @@ def build_access_review(job_id, month) -> str:
         return "skipped"
     reviews.run_review_job(job, month)
     return job.status
+
+
+@shared_task(
+    # Past the soft limit the export fails with its message; the hard limit kills a worker stuck
+    # in the layout engine, and the fail_stale_jobs sweep then ends its job.
+    soft_time_limit=settings.EXPORT_TIME_LIMIT,
+    time_limit=settings.EXPORT_TIME_LIMIT + 60,
+)
+def build_export(job_id) -> str:
+    """Make the file of an export the requester asked for (casework/exporting.py) and keep it on
+    the job until it expires (casework/workflows/exports.py). Whatever goes wrong, the job ends
+    failed with a message in the requester's language, never left running."""
+    job = jobs.claim_queued_job(job_id)
+    if job is None:
+        return "skipped"
+    try:
+        made = exporting.build(job)
+        exports.finish_export(
+            job,
+            content=made.content,
+            file_name=made.file_name,
+            content_type=made.content_type,
+            rows=made.rows,
+        )
+    except Exception as error:
+        with override(job.result.get("language") or settings.LANGUAGE_CODE):
+            if isinstance(error, ObjectDoesNotExist):
+                message = _("이 사례를 더 볼 수 없어 파일을 만들지 않았습니다.")
+            elif isinstance(error, SoftTimeLimitExceeded):
+                message = _(
+                    "파일을 만드는 데 시간이 너무 오래 걸려 멈췄습니다. 조건을 좁혀 다시 요청해 주세요."
+                )
+            else:
+                logger.exception("export %s failed", job.pk)
+                message = _("파일을 만드는 중 오류가 생겼습니다. 잠시 뒤 다시 요청해 주세요.")
+            exports.fail_export(job, message)
+    return job.status
+
+
+@shared_task
+def expire_exports() -> int:
+    """Every quarter of an hour: destroy the export files past EXPORT_TTL_HOURS, each with a
+    destruction record (casework/workflows/exports.py)."""
+    return exports.expire_exports()
 
 
 @shared_task(soft_time_limit=4 * 3600)

@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("casework.views.urls_breakglass")),
     path("", include("casework.views.urls_retention")),
     path("", include("casework.views.urls_subject_access")),
+    path("", include("casework.views.urls_exports")),
+    path("", include("casework.views.urls_alerts")),
 ]

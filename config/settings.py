@@ -139,6 +139,18 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
 # OLTP queries: PostgreSQL's JIT compiles for longer than the access queries run.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# DATABASE_REPLICA_URL: a read replica the aggregate reports read from (core/replica.py); the
+# tests use the primary in its place (TEST MIRROR). Unset: the reports read the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL database.")
+DATABASE_ROUTERS = ["core.replica.PrimaryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identity -------------------------------------------------------------------------------
@@ -223,6 +235,11 @@ ACCESS_REVIEW_BASELINE_MONTHS = int(os.environ.get("ACCESS_REVIEW_BASELINE_MONTH
 PRECONSENT_RETENTION_DAYS = int(os.environ.get("PRECONSENT_RETENTION_DAYS", "180"))
 # A review the officer asks for is built by a job with this time limit (seconds).
 ACCESS_REVIEW_TIME_LIMIT = int(os.environ.get("ACCESS_REVIEW_TIME_LIMIT", "900"))
+# Exports (DESIGN.md §10): a made file is kept this many hours, then destroyed with a record;
+# a list export holds at most EXPORT_MAX_ROWS rows; a job is stopped after EXPORT_TIME_LIMIT s.
+EXPORT_TTL_HOURS = int(os.environ.get("EXPORT_TTL_HOURS", "24"))
+EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "20000"))
+EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "300"))
 
 # guardian: no anonymous user row; Case and Referral use direct-FK permission models.
 ANONYMOUS_USER_NAME = None
@@ -247,6 +264,8 @@ if (NODE_MODULES / "krds-uiux").exists():
     STATICFILES_DIRS.append(("krds", NODE_MODULES / "krds-uiux" / "resources"))
 if (NODE_MODULES / "htmx.org").exists():
     STATICFILES_DIRS.append(("htmx", NODE_MODULES / "htmx.org" / "dist"))
+if (NODE_MODULES / "chart.js").exists():  # the report dashboards' charts
+    STATICFILES_DIRS.append(("chartjs", NODE_MODULES / "chart.js" / "dist"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -274,6 +293,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Export files past EXPORT_TTL_HOURS are destroyed, each with a destruction record.
+    "expire-exports": {
+        "task": "casework.tasks.expire_exports",
+        "schedule": 15 * 60.0,
+    },
     "sweep-notifications": {
         "task": "casework.tasks.sweep_notifications",
         "schedule": 5 * 60.0,

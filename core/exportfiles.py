@@ -6,7 +6,9 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 # A cell that a spreadsheet would read as a formula (CSV/formula injection) gets a leading quote.
@@ -29,6 +31,15 @@ def watermark(name: str, organization: str, when: datetime, reason: str) -> str:
         "when": timezone.localtime(when).strftime("%Y-%m-%d %H:%M"),
         "reason": reason,
     }
+
+
+def attachment(content: bytes, name: str, content_type: str) -> HttpResponse:
+    """A download no cache keeps, its file name safe in any language (RFC 6266 `filename*`)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _header_text(text: str) -> str:

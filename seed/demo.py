@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from casework import deadlines
 from casework.instruments import instruments, items
-from casework.models import Case, Guardian, Referral, Student, Transfer
+from casework.models import Alert, Case, Guardian, Referral, Student, Transfer
 from casework.notify import delivery, muted
+from casework.workflows import alerts as alert_flows
 from casework.workflows import intake, lifecycle, planning, records, team
 from casework.workflows import referrals as referral_flows
 from casework.workflows import transfers as transfer_flows
@@ -339,6 +340,7 @@ def _seed(seed: int, stdout) -> bool:
                 description="최근 결석이 잦고 표정이 어두움",
                 urgency="high",
             )
+    seed_demo_alert()
     skipped = seed_demo_referrals(rng, today)
     if skipped and stdout is not None:
         stdout.write(f"demo referrals skipped: the demo network lacks {', '.join(skipped)}")
@@ -353,6 +355,31 @@ def _seed(seed: int, stdout) -> bool:
             f"{Referral.objects.count()} referrals, {Transfer.objects.count()} transfers"
         )
     return True
+
+
+def seed_demo_alert() -> Alert | None:
+    """DEMO.md: one alert from `police` already routed to 이음초등학교 (a concern there, open
+    in the coordinator's queue), about a student with no concern or case yet."""
+    police, school = _user("police"), Organization.objects.filter(code="S0001").first()
+    if police is None or school is None:
+        return None
+    for student in Student.objects.filter(
+        school=school, concerns__isnull=True, cases__isnull=True
+    ).order_by("grade", "class_no", "number"):
+        twins = Student.objects.filter(
+            school=school, name=student.name, birth_date=student.birth_date
+        )
+        if twins.count() == 1:
+            return alert_flows.send_alert(
+                police,
+                name=student.name,
+                birth_date=student.birth_date.isoformat(),
+                school=school,
+                description="밤 11시쯤 편의점 앞에서 혼자 있는 것을 순찰 중 발견함. "
+                "보호자와 연락이 닿지 않았고, 집에 들어가기 싫다고 말함.",
+                urgency="high",
+            )
+    return None
 
 
 def _service(org_code: str) -> Service | None:

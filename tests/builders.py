@@ -206,6 +206,11 @@ def hot_paths(world, case):
         ("coordinator", f"/api/v1/cases/{case.pk}/timeline/"),
         ("centrehead", "/api/v1/referrals/?box=inbox&kind=escalation"),
         ("partner", "/api/v1/referrals/?box=inbox"),
+        ("centrehead", "/api/v1/reports/summary/?group_by=school"),
+        ("analyst", "/api/v1/reports/summary/?group_by=month"),
+        ("principal", "/api/v1/reports/summary/?group_by=domain"),
+        ("analyst", reverse("casework:report_dashboard")),
+        ("centrehead", reverse("casework:report_dashboard")),
     ]
 
 

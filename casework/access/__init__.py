@@ -7,11 +7,26 @@
 - `grants` — the grant and revoke writes, the only caller of guardian, used by workflows only
   (and, in bulk, by the scale seeder).
 - `checker` — the per-request permission cache.
+- `exports` — whose files an export makes and who fetches them again.
+- `reports` — who reads aggregate reports, over which schools.
+- `alerts` — who alerts schools about a child, and who sends on what the match could not place.
 
 Callers write `from casework import access` and use the names below; nothing outside this
 package names a role or builds a visibility filter.
 """
 
+from .alerts import (
+    alert_candidate_students,
+    alert_offices,
+    alert_route_schools,
+    alert_sending_organization,
+    alerts_to_route,
+    get_alert_to_route_or_404,
+    may_route_alert,
+    may_route_alerts,
+    may_send_alert,
+    sent_alerts,
+)
 from .break_glass import (
     break_glass_in_force,
     break_glasses_in_force,
@@ -62,6 +77,13 @@ from .capabilities import (
     works_at_school,
 )
 from .checker import AccessChecker
+from .exports import (
+    export_organization,
+    get_downloadable_export_or_404,
+    get_visible_export_job_or_404,
+    may_download_export,
+    visible_export_jobs,
+)
 from .grants import (
     bulk_grant_cases,
     bulk_grant_referrals,
@@ -102,6 +124,14 @@ from .oversight import (
     visible_access_events,
     visible_destructions,
     visible_reviews,
+)
+from .reports import (
+    committee_offices,
+    committee_requester_organization,
+    committee_schools,
+    may_read_reports,
+    may_request_committee_report,
+    report_scope,
 )
 from .roles import (
     ACT_ON_REFERRAL,

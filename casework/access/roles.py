@@ -144,6 +144,28 @@ OVERSEEN_PARTNER_KINDS = (
     OrganizationKind.LOCAL_GOVERNMENT,
 )
 
+# --- Reports (DESIGN.md §10) ------------------------------------------------------------------
+# Who reads aggregate reports, and over which schools (`access.reports`): an analyst the schools
+# of their provincial office, a centre head those of their office, a principal their own school.
+# Nobody sees a person in a report; reading one is not a read of personal data.
+REPORT_PROVINCE_ROLES = (Role.ANALYST,)
+REPORT_OFFICE_ROLES = (Role.CENTRE_HEAD,)
+REPORT_SCHOOL_ROLES = (Role.PRINCIPAL,)
+REPORT_ROLES = (*REPORT_PROVINCE_ROLES, *REPORT_OFFICE_ROLES, *REPORT_SCHOOL_ROLES)
+
+# --- Alerts from partners (DESIGN.md §11) -----------------------------------------------------
+# Who alerts a school about a child they met: the workers and leads of an organisation outside
+# the education system (a partner agency, police included; a 행정복지센터; the borough).
+ALERT_SENDER_ROLES = (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
+ALERT_SENDER_KINDS = (
+    OrganizationKind.PARTNER_AGENCY,
+    OrganizationKind.CONTRACTED_AGENCY,
+    OrganizationKind.COMMUNITY_CENTER,
+    OrganizationKind.LOCAL_GOVERNMENT,
+)
+# Who sends an alert the match could not place on to a school: the district centre's staff.
+ALERT_ROUTER_ROLES = DISTRICT_ROLES
+
 # --- Who is told (notification audiences, by event) ------------------------------------------
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "concern_raised": TRIAGE_ROLES,
@@ -159,6 +181,10 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "break_glass_opened": (Role.COORDINATOR,),
     # A provincial office's privacy officers are told when a monthly review is built.
     "access_review_built": PRIVACY_OFFICER_ROLES,
+    # An alert from a partner: the school's coordinator gets its concern; a district office's
+    # centre staff get the alerts they must send on by hand.
+    "alert_concern": TRIAGE_ROLES,
+    "alert_to_route": ALERT_ROUTER_ROLES,
 }
 
 # --- The menu: which entries a user's roles call for -----------------------------------------
@@ -182,4 +208,7 @@ MENU: dict[str, frozenset[str]] = {
     "district": frozenset(DISTRICT_ROLES),
     "oversight": frozenset(PRIVACY_OFFICER_ROLES),
     "break_glass": frozenset({*PRIVACY_OFFICER_ROLES, *BREAK_GLASS_HEAD_ROLES}),
+    "reports": frozenset(REPORT_ROLES),
+    "alerts": frozenset(ALERT_SENDER_ROLES),
+    "alert_routing": frozenset(ALERT_ROUTER_ROLES),
 }

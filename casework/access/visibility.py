@@ -357,11 +357,15 @@ def get_visible_notification_or_404(user: User, pk) -> Notification:
 
 def visible_jobs(user: User) -> QuerySet[Job]:
     """The user's own jobs at organisations where the user still keeps the roster (a job's
-    row errors quote roster data)."""
+    row errors quote roster data); their exports wherever they still hold a membership."""
     if not signed_in(user):
         return Job.objects.none()
     orgs = membership_values(user, None, "organization_id", roles=r.ROSTER_KEEPER_ROLES)
-    return Job.objects.filter(created_by=user, organization_id__in=orgs)
+    own = Job.objects.filter(created_by=user)
+    exports = own.filter(
+        kind=Job.Kind.EXPORT, organization_id__in=membership_values(user, None, "organization_id")
+    )
+    return own.filter(organization_id__in=orgs).exclude(kind=Job.Kind.EXPORT) | exports
 
 
 def get_visible_job_or_404(user: User, pk) -> Job:

@@ -93,4 +93,7 @@ urlpatterns = [
     path("", include("casework.api.urls_review")),
     path("", include("casework.api.urls_breakglass")),
     path("", include("casework.api.urls_retention")),
+    path("", include("casework.api.urls_exports")),
+    path("", include("casework.api.urls_reports")),
+    path("", include("casework.api.urls_alerts")),
 ]

@@ -127,13 +127,14 @@ class StudentImport(APIView):
 
 
 class JobDetail(APIView):
-    """An import job of the caller's: status, progress and row errors."""
+    """An import or export job of the caller's: status, progress and row errors; an export's
+    `download` once its file is ready, until it expires."""
 
     @extend_schema(responses=s.JobSerializer)
     def get(self, request, pk):
         job = access.get_visible_job_or_404(request.user, pk)
         log_read(request, "view", "job", [job])
-        return Response(s.JobSerializer(job).data)
+        return Response(s.JobSerializer(job, context={"request": request}).data)
 
 
 # --- Concerns ---------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from .alerts import Alert, AlertStatus
 from .audit import AccessChainHead, AccessEvent
 from .cases import (
     FINISHED_STATUSES,
@@ -35,6 +36,8 @@ __all__ = [
     "AccessChainHead",
     "AccessEvent",
     "AccessReview",
+    "Alert",
+    "AlertStatus",
     "Assessment",
     "BenefitStatus",
     "BreakGlass",

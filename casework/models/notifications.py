@@ -117,6 +117,17 @@ MESSAGES: dict[str, Message] = {
     ),
     "finding_asked": Message(_("%(month)s 접속 기록 점검에 대해 소명을 요청받았습니다")),
     "finding_answered": Message(_("%(user)s 님이 %(month)s 접속 기록 점검에 소명했습니다")),
+    # An alert from a partner (DESIGN.md §11): to the school's coordinator, the concern it made
+    # (`name` is the student's); to a district office's centre staff, an alert to send on by
+    # hand (`org` is the sender's organisation). Urgent ones say so in the title.
+    "alert_concern": Message(
+        _("외부 기관 알림으로 지원 요청: %(name)s"),
+        variants={"urgent": _("[긴급] 외부 기관 알림으로 지원 요청: %(name)s")},
+    ),
+    "alert_to_route": Message(
+        _("학교로 보낼 외부 기관 알림: %(org)s"),
+        variants={"urgent": _("[긴급] 학교로 보낼 외부 기관 알림: %(org)s")},
+    ),
 }
 
 
@@ -202,6 +213,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         ROSTER_IMPORT = "roster_import", _("학생 명부 가져오기")
         ACCESS_REVIEW = "access_review", _("접속 기록 월간 점검 작성")
+        EXPORT = "export", _("내보내기")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("대기")
@@ -227,6 +239,10 @@ class Job(models.Model):
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # An export's stated reason (its watermark and every download's access event) and when its
+    # file goes (EXPORT_TTL_HOURS after it is ready; the file is the payload).
+    reason = models.CharField(_("사유"), max_length=500, blank=True)
+    expires_at = models.DateTimeField(_("보관 기한"), null=True, blank=True)
 
     # The uploaded file is personal data kept only while the job runs; progress is a counter.
     history = HistoricalRecords(excluded_fields=["payload", "processed"])

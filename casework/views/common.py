@@ -1,8 +1,10 @@
 """What every page module uses: the access log of a page, a workflow's refusal as a message,
-the visible case of a URL, htmx detection, the page size and the case lists' sortable columns."""
+the visible case of a URL, htmx detection, the page size, the case lists' sortable columns and
+the query string of a list's export."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils.http import urlencode
 
 from casework import access, audit
 from casework.choices import RiskLevel
@@ -22,6 +24,12 @@ def case_sorts() -> dict:
         "risk": in_order("risk_level", RiskLevel.values),
         "updated": "updated_at",
     }
+
+
+def export_query(kind: str, shown, names=()) -> str:
+    """The query string of the export form (casework/views/exports.py) for a list shown with
+    the filters `shown` (those of `names` that are set), or for one object."""
+    return urlencode({"kind": kind, **{name: shown[name] for name in names if shown.get(name)}})
 
 
 def log(request, action, object_type, objects, **kwargs):

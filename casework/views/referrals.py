@@ -28,7 +28,10 @@ from partners.catalogue import packet_fields
 from partners.choices import Domain, OrganizationKind
 from partners.models import Organization, User
 
-from .common import PAGE_SIZE, attempt, log, visible_case_or_404
+from .common import PAGE_SIZE, attempt, export_query, log, visible_case_or_404
+
+# The filters of a referral list its export keeps (the overdue filter is the page's only).
+REFERRAL_EXPORTED = ("box", "status", "kind")
 
 RELATED = ("case__student", "from_organization", "to_organization", "service", "assignee")
 
@@ -283,6 +286,11 @@ def referral_list(request):
             "overdue_only": overdue_only,
             "overdue_count": listing.overdue,
             "statuses": ReferralStatus.choices,
+            "export_query": export_query(
+                "referral_list",
+                {"box": box, "status": status, "kind": kind if kind in ReferralKind.values else ""},
+                REFERRAL_EXPORTED,
+            ),
         },
     )
 

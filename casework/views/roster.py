@@ -11,6 +11,7 @@ from casework import access, imports, selectors
 from casework.forms import (
     ImportForm,
 )
+from casework.models import Job
 from casework.workflows import roster
 from casework.workflows.errors import GuardFailed
 from core.listing import Listing
@@ -128,6 +129,8 @@ def _job_context(job) -> dict:
 def job_detail(request, pk):
     """A job's progress, polled by htmx while it runs; its row errors quote roster data."""
     job = access.get_visible_job_or_404(request.user, pk)
+    if job.kind == Job.Kind.EXPORT:  # an export has a page of its own
+        return redirect("casework:export_detail", job.pk)
     log(request, "view", "job", [job])
     template = "casework/_job_status.html" if is_htmx(request) else "casework/job_detail.html"
     return render(request, template, _job_context(job))

@@ -21,7 +21,7 @@ from casework.forms import (
     TeamForm,
     TransitionForm,
 )
-from casework.models import Case, CaseStatus, Consent, Intervention, SupportPlan
+from casework.models import Case, CaseStatus, Consent, Intervention, Meeting, SupportPlan
 from casework.models.referrals import OPEN_STATUSES
 from casework.workflows import consents, intake, lifecycle, planning, transfers
 from casework.workflows.errors import WorkflowError
@@ -29,9 +29,20 @@ from core import listing, params
 from core.pagination import SlimPaginator
 from partners.models import Membership
 
-from .common import PAGE_SIZE, attempt, case_sorts, is_htmx, log, visible_case_or_404
+from .common import (
+    PAGE_SIZE,
+    attempt,
+    case_sorts,
+    export_query,
+    is_htmx,
+    log,
+    visible_case_or_404,
+)
 
 # --- Cases -----------------------------------------------------------------------------------
+
+
+CASE_FILTERS = ("q", "status", "risk_level", "difficulty", "mine")
 
 
 @login_required
@@ -39,7 +50,7 @@ def case_list(request):
     rows = listing.Listing(
         request,
         "cases",
-        filters=("q", "status", "risk_level", "difficulty", "mine"),
+        filters=CASE_FILTERS,
         sorts=case_sorts(),
         default="-updated",
     )
@@ -69,6 +80,7 @@ def case_list(request):
         "difficulties": Difficulty.choices,
         "params": params,
         "filtered": filtered,
+        "export_query": export_query("case_list", params, CASE_FILTERS),
         # An empty list says whose cases this person sees (access decides).
         "case_organizations": [o.name for o in access.organizations_seeing_cases(request.user)]
         if not filtered and not page.object_list
@@ -176,6 +188,7 @@ def _case_page(request, pk, *, failed=None, form=None, errors=(), status=200):
             "opened": opened,
             "section": SECTIONS.get(failed, ""),
             "section_errors": section_errors,
+            "export_query": export_query("case_summary", {"case": str(case.pk)}, ("case",)),
             **referral_context,
         },
         status=status,
@@ -533,11 +546,33 @@ def transfer_request(request, pk):
 
 @login_required
 def meeting_list(request):
+    rows = listing.Listing(
+        request,
+        "meetings",
+        filters=("kind",),
+        sorts={"held": ("held_on", "created_at")},
+        default="-held",
+    )
     meetings = selectors.meeting_list(request.user, decision_cases=True)
-    page = SlimPaginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    kind = rows.get("kind")
+    if kind in Meeting.Kind.values:
+        meetings = meetings.filter(kind=kind)
+    page = SlimPaginator(rows.order(meetings), PAGE_SIZE).get_page(request.GET.get("page"))
     visible = selectors.decision_case_ids(request.user, page)
     log(request, "list", "meeting", page)
-    return render(request, "casework/meeting_list.html", {"page": page, "visible": visible})
+    rows.remember()
+    return render(
+        request,
+        "casework/meeting_list.html",
+        {
+            "page": page,
+            "visible": visible,
+            "listing": rows,
+            "kinds": Meeting.Kind.choices,
+            "current_kind": kind or "",
+            "params": rows.params,
+        },
+    )
 
 
 @login_required

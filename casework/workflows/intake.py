@@ -10,6 +10,7 @@ from casework import access
 from casework.choices import Difficulty, RiskLevel, TeamRole, Urgency
 from casework.models import (
     FINISHED_STATUSES,
+    Alert,
     Case,
     CaseMember,
     CaseParticipant,
@@ -173,8 +174,10 @@ def triage_concern(
     concern.triaged_at = timezone.now()
     concern.case = case
     save(concern, by, patterned("triage", decision=decision))
+    # A concern made from a partner's alert tells its sender nothing (DESIGN.md §11).
+    from_alert = Alert.objects.filter(concern=concern).exists()
     notify(
-        [concern.raised_by],
+        [] if from_alert else [concern.raised_by],
         kind="concern_triaged",
         params={
             "name": concern.student.name,

@@ -1,11 +1,11 @@
-"""Jobs the user watches (imports): claiming a queued one for its worker, and ending the ones
+"""Jobs the user watches (imports, exports): claiming a queued one for its worker, and ending the ones
 whose worker is gone.
 
 A worker killed at its time limit, or by the kernel for memory, leaves its job `running`, and a
 job queued while no worker takes it waits forever; the page would show it moving for good. Past
 JOB_STALE_AFTER_SECONDS (longer than any job's time limit) such a job is failed, with a message
-that says to upload the file again. An import writes all or nothing in one transaction, so a job
-that died saved nothing.
+that says to upload the file again (an export: to ask again). An import writes all or nothing in
+one transaction, so a job that died saved nothing.
 """
 
 from datetime import timedelta
@@ -52,6 +52,15 @@ def fail_stale_jobs(*, now=None) -> int:
             "작업이 제시간에 끝나지 않아 중단했습니다. 아무것도 저장하지 않았으니 파일을 다시 올려 주세요."
         ),
     }
+    # An export saved nothing either, but there is no file to upload again: ask again.
+    export_messages = {
+        Job.Status.QUEUED: _(
+            "내보내기 작업이 오래 시작되지 않아 취소했습니다. 파일은 만들지 않았으니 다시 요청해 주세요."
+        ),
+        Job.Status.RUNNING: _(
+            "내보내기 작업이 제시간에 끝나지 않아 중단했습니다. 조건을 좁혀 다시 요청해 주세요."
+        ),
+    }
     with transaction.atomic():
         # A worker finishing the same job right now holds no lock on it; skip_locked keeps the
         # sweep from waiting on one that is saving its result.
@@ -62,7 +71,8 @@ def fail_stale_jobs(*, now=None) -> int:
         )
         for job in stale:
             attribute(job, None, CHANGE_REASON)
-            job.errors = [{"row": None, "field": "", "message": str(messages[job.status])}]
+            said = export_messages if job.kind == Job.Kind.EXPORT else messages
+            job.errors = [{"row": None, "field": "", "message": str(said[job.status])}]
             job.status = Job.Status.FAILED
             job.payload = None  # the file holds personal data: not kept past the job
             job.finished_at = now

@@ -3,7 +3,7 @@
 
 Role names are data here: a school has a coordinator, a principal, a vice-principal, teachers
 and a team member; a district office a centre head and case managers; a partner a lead and
-workers (DESIGN.md §2)."""
+workers; the provincial office an analyst and a privacy officer (DESIGN.md §2)."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ SCHOOL_STAFF = (
 )
 DISTRICT_OFFICE_STAFF = (Role.CASE_MANAGER, Role.CENTRE_HEAD)
 PARTNER_STAFF = (Role.PARTNER_WORKER, Role.PARTNER_LEAD)
+PROVINCE_STAFF = (Role.ANALYST, Role.PRIVACY_OFFICER)
 
 
 @dataclass
@@ -80,6 +81,7 @@ def build_people(load: Load, net: Network) -> People:
     partner_orgs = net.partners
     for org in partner_orgs:
         pairs += [(org, role) for role in PARTNER_STAFF]
+    pairs += [(net.province, role) for role in PROVINCE_STAFF]
     groups = role_groups(pairs)
     users, memberships = [], []
     approved = load.today - timedelta(days=30)
@@ -135,6 +137,8 @@ def build_people(load: Load, net: Network) -> People:
     for org in partner_orgs:
         person(org, Role.PARTNER_LEAD)
         partner_workers[org.pk] = [person(org, Role.PARTNER_WORKER, n + 1) for n in range(3)]
+    for role in PROVINCE_STAFF:  # the province's analyst (reports) and privacy officer
+        person(net.province, role)
     load.copier.copy(User, users, history=lambda r: [hist(load.now, reason="seed_scale")])
     load.copier.copy(
         Membership, memberships, history=lambda r: [hist(load.now, reason="seed_scale")]

@@ -15,9 +15,12 @@ import uuid
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access import (
+    routes_alerts,
     routes_auditlog,
     routes_breakglass,
+    routes_exports,
     routes_mfa,
+    routes_reports,
     routes_retention,
     routes_review,
     routes_subject,
@@ -373,6 +376,9 @@ for _area in (
     routes_retention.ROUTES,
     routes_mfa.ROUTES,
     routes_subject.ROUTES,
+    routes_reports.ROUTES,
+    routes_exports.ROUTES,
+    routes_alerts.ROUTES,
 ):
     assert not set(_area) & set(ROUTES), set(_area) & set(ROUTES)
     ROUTES.update(_area)

@@ -64,6 +64,14 @@ OTHER = {
     "api-transfer-decline": "POST only",
     "api-transfer-cancel": "POST only",
     "api-notification-read": "POST only",
+    # An export's file and pages: its requester's alone while it lasts (access.visible_export_jobs,
+    # narrower than a job: a roster job has no file); tests/casework/exports/.
+    "api-job-download": "an export's file, not every job's",
+    "casework:export_detail": "as api-job-download",
+    "casework:export_download": "as api-job-download",
+    # An alert routed to a district office: its centre staff's alone (access.alerts_to_route);
+    # the sender never reads one back. tests/casework/alerts/test_routing.py.
+    "casework:alert_route": "the office's alerts to route; no API reads one",
 }
 SELECTORS = {
     "case": access.visible_cases,

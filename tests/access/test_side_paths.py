@@ -656,10 +656,17 @@ WRITES[("api-audit-finding-close", "post")] = Write(
     lambda w: (pk(_asked_finding(w)), {"resolution": "확인함"}),
     "review_finding",
 )
+WRITES[("api-exports", "post")] = Write(
+    "coordinator",
+    lambda w: ({}, {"kind": "case_list", "params": {}, "reason": "사례 회의 자료"}),
+    "job",
+    lambda w, body: body["job"]["id"],
+)
 # Writes that answer no personal data.
 NO_PERSONAL_DATA = {
     ("api-student-import", "post"): "answers the job's id only; /jobs/{id}/ is the logged read",
     ("api-case-team-member", "delete"): "answers 204 without a body",
+    ("api-alerts", "post"): "answers the alert's id and status only, never the child's match",
 }
 WRITE_METHODS = ("post", "put", "patch", "delete")
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from casework import access, auditlog
 from casework.audit import record_access
 from casework.models import AccessEvent, AccessReview, Case
-from casework.workflows import intake
+from casework.workflows import intake, lifecycle
 from tests import factories
 from tests.builders import as_user
 
@@ -233,6 +233,28 @@ def test_the_review_list_sorts_by_month_and_status(client, world):
     assert months("?sort=-status") == [9, 10]
 
 
+def test_the_meeting_list_filters_by_kind_and_sorts_by_date(client, world):
+    for held, kind in ((date(2026, 9, 1), "case_review"), (date(2026, 10, 1), "school_team")):
+        lifecycle.record_meeting(
+            by=world["coordinator"], organization=world.school, kind=kind, held_on=held
+        )
+    as_user(client, world, "coordinator")
+    url = reverse("casework:meeting_list")
+
+    def held(query):
+        answer = client.get(url + query)
+        assert answer.status_code == 200
+        return [m.held_on.month for m in answer.context["page"]]
+
+    assert held("") == [10, 9]
+    assert held("?sort=held") == [9, 10]
+    assert held("?kind=case_review") == [9]
+    assert held("") == [9]  # the filter is kept for the next visit
+    answer = client.get(url + "?kind=local_committee")
+    assert "이 종류로 기록된 회의가 없습니다" in answer.content.decode()
+    assert held("?reset=1") == [10, 9]
+
+
 @pytest.mark.parametrize(
     "name,username",
     [
@@ -243,6 +265,7 @@ def test_the_review_list_sorts_by_month_and_status(client, world):
         ("casework:referral_list", "partner"),
         ("casework:access_log", "privacy"),
         ("casework:review_list", "privacy"),
+        ("casework:meeting_list", "coordinator"),
     ],
 )
 def test_a_sort_the_page_does_not_offer_is_its_default_order(client, world, name, username):

@@ -71,6 +71,16 @@ def test_fixed_and_patterned_reasons_read_in_english():
         )
 
 
+def test_a_date_in_a_reason_reads_in_the_readers_date_format():
+    stored = reasons.patterned("consent_lapsed", date="2026-11-30")
+    assert stored == "동의 만료로 취소: 만료일 2026-11-30"  # stored as data, ISO
+    with override("ko"):
+        assert reasons.shown(stored) == "동의 만료로 취소: 만료일 2026년 11월 30일"
+    with override("en"):
+        assert "2026-11-30" not in reasons.shown(stored)
+        assert "2026" in reasons.shown(stored)
+
+
 @pytest.mark.django_db
 def test_an_english_speaking_actor_stores_korean_and_readers_read_their_own(world):
     with override("en"):

@@ -60,10 +60,17 @@ PAGES = {
     "student": ("casework:student_detail", lambda w: [w.case.student.pk]),
     "roster-import": ("casework:roster_import", None),
     "job": ("casework:job_detail", lambda w: [w.job.pk]),
+    "export-new": ("casework:export_new", "?kind=case_list"),
+    "exports": ("casework:export_list", None),
     "notifications": ("casework:notifications", None),
     "approvals": ("casework:approvals", None),
     "overview": ("casework:school_overview", None),
     "district": ("casework:district_dashboard", None),
+    "reports": ("casework:report_dashboard", None),
+    # Alerts from partners (DESIGN.md §11).
+    "alerts": ("casework:alert_list", None),
+    "alert-new": ("casework:alert_new", None),
+    "alerts-to-route": ("casework:alert_route_list", None),
     # Oversight (DESIGN.md §9).
     "oversight": ("casework:oversight", None),
     "reviews": ("casework:review_list", None),
@@ -207,11 +214,14 @@ def test_sign_in_and_error_pages_pass_axe(transactional_db, world, live_server, 
 # UPDATE_DOC_SCREENSHOTS=1 after a visible change of these pages.
 DOC_SHOTS = (
     ("coordinator", "queue", "queue"),
+    ("coordinator", "cases", "case-list"),
+    ("coordinator", "concerns", "concern-list"),
     ("coordinator", "case", "case"),
     ("coordinator", "referral-new", "referral-new"),
     ("partner", "referrals-inbox", "partner-inbox"),
     ("principal", "approvals", "approvals"),
     ("centrehead", "district", "district"),
+    ("analyst", "reports", "reports"),
 )
 
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from casework.models import (
     AccessReview,
+    Alert,
     BreakGlass,
     Case,
     Concern,
@@ -114,3 +115,17 @@ def test_the_demo_review_shows_findings_when_privacy_logs_in():
     assert BreakGlass.objects.filter(user__username="privacy", ended_at__isnull=False).exists()
     call_command("seed_demo", stdout=StringIO())
     assert AccessReview.objects.count() == 1
+
+
+def test_demo_alert_from_police_is_routed_to_the_school():
+    """DEMO.md: one alert from `police` already routed to 이음초등학교, a concern there."""
+    call_command("seed_demo", stdout=StringIO())
+    [alert] = Alert.objects.select_related("concern__school", "sender_organization")
+    assert alert.sender.username == "police" and alert.sender_organization.name == "금천경찰서"
+    assert alert.status == "routed" and alert.office is None
+    assert alert.concern.school.code == "S0001" and alert.concern.source == "external"
+    assert alert.concern.status == "open"
+    assert Notification.objects.filter(
+        recipient__username="coordinator", kind="alert_concern"
+    ).exists()
+    assert not Notification.objects.filter(recipient__username="police").exists()

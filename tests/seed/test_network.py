@@ -43,6 +43,7 @@ DEMO_ACCOUNTS = {
     "analyst": ("서울특별시교육청", "analyst"),
     "privacy": ("서울특별시교육청", "privacy_officer"),
     "mfa": ("이음초등학교", "team_member"),
+    "police": ("금천경찰서", "partner_worker"),
 }
 
 

@@ -1,6 +1,7 @@
 """Students, concerns, cases and their records, plans, meetings, notifications, history and
-import jobs (API.md)."""
+import and export jobs (API.md)."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from casework import instruments
@@ -22,6 +23,7 @@ from casework.models import (
     Student,
     SupportPlan,
 )
+from casework.workflows import exports
 from core.representation import FastModelSerializer
 from partners.choices import Domain
 from partners.models import Organization
@@ -446,6 +448,17 @@ class JobSerializer(serializers.Serializer):
     result = serializers.DictField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    # An export's: its stated reason, when its file goes, and where to fetch it while it lasts.
+    reason = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download = serializers.SerializerMethodField()
+
+    def get_download(self, job) -> str | None:
+        if not exports.is_downloadable(job):
+            return None
+        path = reverse("api-job-download", kwargs={"pk": job.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class ImportUploadSerializer(serializers.Serializer):

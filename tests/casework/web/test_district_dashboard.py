@@ -63,6 +63,7 @@ def test_dashboard_counts_decisions_overdue_and_led_cases(client, world):
     onward = {s.value: n for s, n in context["onward"]}
     assert context["onward_open"] == 1 and onward["sent"] == 1 and onward["draft"] == 0
     assert [row["owner__name"] for row in context["by_school"]] == [world.school.name]
+    assert [row["n"] for row in context["by_school"]] == ["<5"]  # across schools: suppressed
     assert [r.pk for r in context["waiting"]] == [late.pk, waiting.pk]  # the oldest deadline first
     assert led_case.pk not in {r.case_id for r in context["waiting"]}
 
