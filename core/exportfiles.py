@@ -5,6 +5,7 @@ watermark in every sheet's header and footer (DESIGN.md §10)."""
 import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -21,6 +22,14 @@ HEADER_MAX = 200
 def neutralised(value) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def as_cell(value):
+    """A data cell as written: a number stays a number a spreadsheet can add up (it runs
+    nothing), anything else is text, neutralised."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    return neutralised(value)
 
 
 def watermark(name: str, organization: str, when: datetime, reason: str) -> str:
@@ -56,8 +65,8 @@ def xlsx(
     rows: Iterable[Sequence],
 ) -> tuple[bytes, int]:
     """A workbook: a cover sheet (the title, the watermark and `cover`'s label/value lines),
-    then one sheet of `header` and `rows`; every value neutralised, the watermark in every
-    sheet's header and footer. Returns the bytes and the number of rows."""
+    then one sheet of `header` and `rows`; every text value neutralised (numbers stay numbers),
+    the watermark in every sheet's header and footer. Returns the bytes and the number of rows."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -84,7 +93,7 @@ def xlsx(
         cell.fill = fill
     count = 0
     for row in rows:
-        sheet.append([neutralised(value) for value in row])
+        sheet.append([as_cell(value) for value in row])
         count += 1
     sheet.freeze_panes = "A2"
     for index in range(len(header)):

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from casework.models import Job
 from casework.workflows import intake, records
+from core import exportfiles
 from tests.factories import StudentFactory
 
 from .conftest import REASON
@@ -91,3 +92,13 @@ def test_restricted_notes_are_left_out_for_a_reader_without_the_right(made, note
 def test_restricted_notes_are_in_for_their_reader(made, noted_case):
     text = " ".join(pages(made("coordinator", "case_summary", {"case": str(noted_case.pk)})))
     assert "수업 중 졸음" in text and "비공개 상담 내용" in text
+
+
+def test_numbers_stay_numbers_and_text_is_neutralised():
+    content, _rows = exportfiles.xlsx(
+        "표", "워터마크", [], ["값"], [[5], [-3], [2.5], ["=1+1"], ["-3"], [True], [None]]
+    )
+    book = load_workbook(io.BytesIO(content))
+    values = [row[0].value for row in book.worksheets[-1].iter_rows(min_row=2)]
+    assert values[:3] == [5, -3, 2.5]  # a spreadsheet adds them up
+    assert values[3:6] == ["'=1+1", "'-3", "True"]  # text that would run stays text

@@ -433,14 +433,14 @@ def test_the_xlsx_has_a_cover_sheet_the_watermark_and_korean_labels(committee_ha
             assert name in part
             assert "서울특별시교육청" in part  # the analyst's organisation
             assert "사유: 위원회 보고" in part
-    # Every cell is text (core.exportfiles neutralises each value).
+    # Counts are numbers a spreadsheet adds up; suppressed cells the text "<5" (core.exportfiles).
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["표", "구분", "지표", "값"]
-    assert ["학생 발굴·선정·지원", "지원 요청 학생", "학생 수", "6"] in rows
-    assert ["지원 영역별 학생", "학습", "발굴", "6"] in rows
-    assert ["교육지원청 요청과 결정", "교육지원청 요청", "의뢰", "6"] in rows
+    assert ["학생 발굴·선정·지원", "지원 요청 학생", "학생 수", 6] in rows  # a number
+    assert ["지원 영역별 학생", "학습", "발굴", 6] in rows
+    assert ["교육지원청 요청과 결정", "교육지원청 요청", "의뢰", 6] in rows
     assert ["지원 영역별 학생", "지원 영역 미지정", "발굴", "<5"] in rows
-    assert ["지난 반기와 비교", "회신 기한 경과", "증감", "8"] in rows
+    assert ["지난 반기와 비교", "회신 기한 경과", "증감", 8] in rows
     event = download_events(user).get()
     assert event.action == AccessEvent.Action.DOWNLOAD
     assert event.reason == "위원회 보고"
