@@ -44,6 +44,8 @@ def test_two_users_at_once_never_see_an_error_page(world, live_server):
     case = populate_hot_paths(world, 1)
     by_user: dict[str, list[str]] = {}
     for username, path in hot_paths(world, case):
+        if "/reports/" in path:
+            continue  # aggregates name nobody and write no access event (tests/casework/reports)
         by_user.setdefault(username, []).append(path)
     people = ["coordinator", "centrehead"]  # the school's coordinator, the district's head
     before = AccessEvent.objects.count()
