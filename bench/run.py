@@ -35,6 +35,10 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
 WARM_UP = min(REQUESTS, 100)
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+# BENCH_ONLY=report_dashboard,api_reports_province measures those paths alone (and skips the
+# import, audit and review figures): for a quick look at one change; results go to
+# bench/results/<tier>-only.json so that the full run's stay.
+ONLY = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 # One sync worker per core: on a machine shared with PostgreSQL more workers only contend for
 # the cores (docs/performance.md has the figures for 2, 3, 5 and 8 workers on 2 cores).
@@ -172,7 +176,8 @@ def hot_paths(people, case):
     def report(user, group):  # the report's two statements over the reader's schools
         period = summary.default_period(datetime.date.today())
         schools = summary.school_ids(access.report_scope(user))
-        return lambda: summary.queries(group, schools, period)
+        cells = summary.cells_for(schools, period, summary.ANY)
+        return lambda: summary.queries(group, schools, period, cells=cells)
 
     return [
         (
@@ -266,10 +271,10 @@ def hot_paths(people, case):
             lambda: (
                 [
                     q
-                    for group in ("month", "domain", "difficulty", "school")
+                    for group in ("month", "domain", "difficulty", "district")
                     for q in report(analyst, group)()[:1]
                 ]
-                + report(analyst, "school")()[1:]
+                + report(analyst, "district")()[1:]
             ),
         ),
     ]
@@ -613,6 +618,10 @@ def main() -> None:
     }
     print(f"tier {TIER}: {sizes}; {CLIENTS} clients, {WORKERS} gunicorn workers")
     paths = hot_paths(people, case)
+    if ONLY:
+        paths = [p for p in paths if p[0] in ONLY]
+        if not paths:
+            raise SystemExit(f"BENCH_ONLY names no path: {', '.join(ONLY)}")
     measured = {}
     for name, user, path, factory in paths:
         queries, status = count_queries(user, path)
@@ -646,14 +655,14 @@ def main() -> None:
         "workers": WORKERS,
         "seed_seconds": round(seed_seconds, 1),
         "paths": measured,
-        "import": import_figures(),
-        "audit_overhead": None,
     }
-    overhead = audit_overhead(people["coordinator"], case)
-    results["audit_overhead"] = overhead["ratio"]
-    results["audit_detail"] = overhead
-    results["review"] = review_figures()
-    out = ROOT / "bench" / "results" / f"{TIER}.json"
+    if not ONLY:
+        results["import"] = import_figures()
+        overhead = audit_overhead(people["coordinator"], case)
+        results["audit_overhead"] = overhead["ratio"]
+        results["audit_detail"] = overhead
+        results["review"] = review_figures()
+    out = ROOT / "bench" / "results" / (f"{TIER}-only.json" if ONLY else f"{TIER}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_table(results)
@@ -670,6 +679,8 @@ def print_table(results: dict) -> None:
             f"{name:22} {r['p50_ms']:>7} {r['p95_ms']:>7} {r['p99_ms']:>7} {r['rps']:>7} "
             f"{r['queries']:>7} {r['floor_ms']:>7} {ratio:>6.1f} {r['errors']:>6}"
         )
+    if "import" not in results:  # BENCH_ONLY
+        return
     imp = results["import"]
     print(
         f"roster import: {imp['rows_per_s']:,} rows/s; COPY {imp['copy_rows_per_s']:,} rows/s "

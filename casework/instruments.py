@@ -37,10 +37,22 @@ class Scored:
     level: str
 
 
+def _answer_value(answer) -> int | None:
+    """An answer as a number: an int, a whole float or its digits as text; not a list, a
+    boolean, or 1.5 read as 1."""
+    if isinstance(answer, str):
+        return int(answer) if answer.strip().isdecimal() else None
+    if type(answer) is int or (type(answer) is float and answer.is_integer()):
+        return int(answer)
+    return None
+
+
 def score(code: str, answers: dict) -> Scored:
-    definition = instruments().get(code)
+    definition = instruments().get(code) if isinstance(code, str) else None
     if definition is None:
         raise ValidationError({"instrument": _("알 수 없는 평가 도구입니다.")})
+    if not isinstance(answers, dict):
+        raise ValidationError({"answers": _("응답은 문항 코드와 답의 객체여야 합니다.")})
     values = {option["value"] for option in definition["scale"]}
     codes = [item["code"] for item in items(definition)]
     unknown = set(answers or {}) - set(codes)
@@ -51,10 +63,7 @@ def score(code: str, answers: dict) -> Scored:
         raise ValidationError({"answers": _("모든 문항에 답해 주세요 (%d개 남음).") % len(missing)})
     cleaned = {}
     for item_code in codes:
-        try:
-            value = int(answers[item_code])
-        except (TypeError, ValueError):
-            value = None
+        value = _answer_value(answers[item_code])
         if value not in values:
             raise ValidationError({"answers": _("%s 문항의 답이 올바르지 않습니다.") % item_code})
         cleaned[item_code] = value

@@ -6,11 +6,14 @@ and workflows, so those must not depend on the tasks module in turn. This module
 of the project.
 """
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 
 from celery import Task, current_app
 from celery.result import AsyncResult
+
+logger = logging.getLogger(__name__)
 
 _discovering = threading.Lock()
 
@@ -38,3 +41,18 @@ def enqueue(
     if kwargs:
         call["kwargs"] = dict(kwargs)
     return registered_task(name).apply_async(**call)
+
+
+def publish(name: str, args: Sequence = (), kwargs: Mapping | None = None, **options) -> bool:
+    """`enqueue`, for callers that must not fail when the broker is away (an `on_commit` after a
+    request's commit, above all): a publish that fails is logged and answered False, and the
+    caller's row (a job still `queued`, a notification still pending) waits for its sweep."""
+    options.setdefault("retry", False)  # a dead broker answers within its connection timeout
+    try:
+        enqueue(name, args, kwargs, **options)
+    except Exception:
+        logger.warning(
+            "could not publish %s%s; its sweep picks it up", name, list(args), exc_info=True
+        )
+        return False
+    return True

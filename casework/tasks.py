@@ -17,6 +17,7 @@ from django.utils.translation import override
 
 from . import audit, exporting
 from .notify import delivery, digest
+from .reports import facts
 from .workflows import (
     consents,
     erasure,
@@ -28,6 +29,7 @@ from .workflows import (
     reviews,
     roster,
 )
+from .workflows import discovery as discovery_workflow
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,19 @@ def build_export(job_id) -> str:
     return job.status
 
 
+@shared_task(soft_time_limit=10 * 60, time_limit=11 * 60)
+def refresh_report_facts() -> dict | None:
+    """Every minute, and when a report finds its facts old: redo the report facts of the cases
+    that changed (casework/reports/facts.py)."""
+    return facts.refresh()
+
+
+@shared_task(soft_time_limit=60 * 60, time_limit=61 * 60)
+def rebuild_report_facts() -> dict | None:
+    """Every night: redo every report fact (casework/reports/facts.py)."""
+    return facts.rebuild()
+
+
 @shared_task
 def expire_exports() -> int:
     """Every quarter of an hour: destroy the export files past EXPORT_TTL_HOURS, each with a
@@ -106,14 +121,14 @@ def expire_exports() -> int:
     return exports.expire_exports()
 
 
-@shared_task(soft_time_limit=4 * 3600)
+@shared_task(soft_time_limit=4 * 3600, time_limit=4 * 3600 + 300)
 def apply_retention() -> dict:
     """Daily: anonymise what Decree 10 no longer lets us keep (casework/workflows/erasure.py)."""
     run = erasure.apply_retention()
     return {"anonymised": run.anonymised, "destroyed": run.destroyed}
 
 
-@shared_task(soft_time_limit=4 * 3600)
+@shared_task(soft_time_limit=4 * 3600, time_limit=4 * 3600 + 300)
 def build_monthly_access_reviews() -> int:
     """Daily: on the first business day of a month, the previous month's review of every
     provincial office (other days do nothing)."""
@@ -213,12 +228,36 @@ def maintain_access_log_partitions() -> dict:
 
 
 @shared_task
-def fail_stale_jobs() -> int:
-    """Fail jobs left queued or running by a worker that is gone (casework.workflows.jobs)."""
-    return jobs.fail_stale_jobs()
+def fail_stale_jobs() -> dict:
+    """Every few minutes: publish again the jobs whose publish was lost (still queued after
+    JOB_REQUEUE_AFTER_SECONDS), and fail jobs left queued or running by a worker that is gone
+    (casework.workflows.jobs)."""
+    failed = jobs.fail_stale_jobs()
+    return {"failed": failed, "requeued": jobs.requeue_waiting_jobs()}
 
 
 @shared_task
 def drop_expired_checked_files() -> int:
     """Hourly: drop the kept file of a clean dry run not saved in time (workflows.roster)."""
     return roster.drop_expired_checked_files()
+
+
+@shared_task(
+    soft_time_limit=settings.ROSTER_IMPORT_TIME_LIMIT,
+    time_limit=settings.ROSTER_IMPORT_TIME_LIMIT + 60,
+)
+def import_indicators(job_id) -> str:
+    """Check an indicator file and, unless it is a dry run, store it and evaluate the school's
+    rules (casework/workflows/discovery.py); "skipped" when another delivery has the job."""
+    job = jobs.claim_queued_job(job_id)
+    if job is None:
+        return "skipped"
+    discovery_workflow.run_indicator_import(job)
+    return job.status
+
+
+@shared_task
+def evaluate_discovery_rules() -> dict:
+    """Nightly: judge every school's indicators against its rules, set-based
+    (casework/workflows/discovery.py)."""
+    return discovery_workflow.evaluate()

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.limits.BodySizeMiddleware",  # first: refuses an oversized body before it is read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,6 +140,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
 # OLTP queries: PostgreSQL's JIT compiles for longer than the access queries run.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Web requests: a query running longer than WEB_STATEMENT_TIMEOUT_MS is cancelled (a 500 the
+# client may retry) instead of holding a worker and its connection. Only processes started
+# with config/gunicorn.conf.py (which sets IEUM_WEB_PROCESS=1) get it: Celery workers,
+# migrations and management commands run as long as their own time limits allow.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", "30000"))
+if os.environ.get("IEUM_WEB_PROCESS") == "1" and WEB_STATEMENT_TIMEOUT_MS > 0:
+    DATABASES["default"]["OPTIONS"]["options"] += (
+        f" -c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
+    )
 # DATABASE_REPLICA_URL: a read replica the aggregate reports read from (core/replica.py); the
 # tests use the primary in its place (TEST MIRROR). Unset: the reports read the primary.
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -238,6 +248,10 @@ ACCESS_REVIEW_TIME_LIMIT = int(os.environ.get("ACCESS_REVIEW_TIME_LIMIT", "900")
 # Exports (DESIGN.md §10): a made file is kept this many hours, then destroyed with a record;
 # a list export holds at most EXPORT_MAX_ROWS rows; a job is stopped after EXPORT_TIME_LIMIT s.
 EXPORT_TTL_HOURS = int(os.environ.get("EXPORT_TTL_HOURS", "24"))
+# The reports count facts refreshed by a job (casework/reports/facts.py): a report read when
+# they are older than this asks for a refresh (docs/reports.md).
+REPORT_FACTS_MAX_AGE_SECONDS = int(os.environ.get("REPORT_FACTS_MAX_AGE_SECONDS", "120"))
+REPORT_FACTS_WORK_MEM = os.environ.get("REPORT_FACTS_WORK_MEM", "256MB")
 EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "20000"))
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "300"))
 
@@ -292,7 +306,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,  # a broker that accepts but never answers
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every task has a time limit (docs/operations.md "Limits and timeouts"): these apply to the
+# tasks that set none of their own (the sweeps, the digest, e-mail delivery); the jobs and the
+# long nightly runs set theirs in casework/tasks.py. The soft limit raises SoftTimeLimitExceeded
+# inside the task so it can fail its job cleanly, the hard limit kills the worker child.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 10 * 60))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", 11 * 60))
 CELERY_BEAT_SCHEDULE = {
+    # Early discovery: every school's indicators judged against its rules (docs/discovery.md).
+    "evaluate-discovery-rules": {
+        "task": "casework.tasks.evaluate_discovery_rules",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    # The reports' facts: what changed, every minute; everything, every night.
+    "refresh-report-facts": {
+        "task": "casework.tasks.refresh_report_facts",
+        "schedule": 60.0,
+    },
+    "rebuild-report-facts": {
+        "task": "casework.tasks.rebuild_report_facts",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # Export files past EXPORT_TTL_HOURS are destroyed, each with a destruction record.
     "expire-exports": {
         "task": "casework.tasks.expire_exports",
@@ -346,10 +380,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=20),
     },
     # A job whose worker died (killed at its time limit, out of memory) would show "running"
-    # forever: past JOB_STALE_AFTER_SECONDS it is failed with a message.
+    # forever: past JOB_STALE_AFTER_SECONDS it is failed with a message. A job whose publish was
+    # lost (broker away) is published again past JOB_REQUEUE_AFTER_SECONDS.
     "fail-stale-jobs": {
         "task": "casework.tasks.fail_stale_jobs",
-        "schedule": 10 * 60.0,
+        "schedule": 2 * 60.0,
     },
     # A clean dry run keeps its file so that one click saves it; past CHECKED_FILE_KEPT it goes.
     "drop-expired-checked-files": {
@@ -379,9 +414,35 @@ ROSTER_IMPORT_TIME_LIMIT = int(os.environ.get("ROSTER_IMPORT_TIME_LIMIT", 15 * 6
 # Queued or running jobs older than this are failed by the fail-stale-jobs sweep: longer than
 # the import's time limit, so it never fails a job that is still at work.
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", 60 * 60))
+# A job still queued after this is published again (its publish may have been lost).
+JOB_REQUEUE_AFTER_SECONDS = int(os.environ.get("JOB_REQUEUE_AFTER_SECONDS", 2 * 60))
+
+# --- Request limits (docs/api.md "Limits", docs/operations.md "Limits and timeouts") ------
+# A form or other non-file body Django reads into memory, and the size above which an uploaded
+# file goes to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# The largest upload (a roster file is at most 5 MB): a request whose Content-Length says more
+# is refused before its body is read (core/uploads.py).
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 6 * 1024 * 1024))
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "core.limits.BoundedUploadHandler",
+]
+# A JSON request body (core/jsonparse.py): its size, nesting, list lengths and text lengths.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))
+API_MAX_JSON_DEPTH = 20
+API_MAX_LIST_ITEMS = 500
+API_MAX_TEXT_CHARS = 20_000
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "core.jsonparse.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "partners.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -443,6 +504,13 @@ IEUM_BASE_URL = os.environ.get("IEUM_BASE_URL", "http://127.0.0.1:8000")
 # which the sweep picks up a row still pending; ids per delivery task.
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_EMAIL_MAX_ATTEMPTS", "5"))
 NOTIFICATION_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATION_SWEEP_AFTER_SECONDS", "120"))
+# A notification e-mail's row is claimed (committed) before the send; a claim older than this
+# belongs to a worker that died and is sent again, with the same Message-ID, whose domain is this
+# (empty: IEUM_BASE_URL's host). docs/operations.md, "Delivery guarantees".
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS = int(
+    os.environ.get("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", 15 * 60)
+)
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "")
 NOTIFICATION_DELIVERY_BATCH = 100
 
 # --- Security: secure by default; loopback deployments without TLS opt out explicitly --------

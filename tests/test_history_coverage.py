@@ -5,7 +5,17 @@ from django.apps import apps
 # The access log is itself the audit record (append-only, hash-chained): history of it would be
 # a copy of a copy. The login-failure counter is operational and resets itself.
 # The access-rights register is itself the record of membership changes (append-only).
-WITHOUT_HISTORY = {"AccessEvent", "AccessChainHead", "LoginThrottle", "AccessRightRecord"}
+# The report facts are derived from tables that keep history, rebuilt whenever they change.
+WITHOUT_HISTORY = {
+    "AccessEvent",
+    "AccessChainHead",
+    "LoginThrottle",
+    "AccessRightRecord",
+    "ReportCase",
+    "ReportReferral",
+    "ReportFacts",
+    "ReportMonth",
+}
 # guardian's permission tables are written only through casework/access.py by workflows whose
 # own history rows say what was granted and why.
 PERMISSION_TABLES = {

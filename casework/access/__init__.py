@@ -10,6 +10,7 @@
 - `exports` — whose files an export makes and who fetches them again.
 - `reports` — who reads aggregate reports, over which schools.
 - `alerts` — who alerts schools about a child, and who sends on what the match could not place.
+- `discovery` — who imports indicators, sets thresholds and reads screening levels.
 
 Callers write `from casework import access` and use the names below; nothing outside this
 package names a role or builds a visibility filter.
@@ -77,6 +78,12 @@ from .capabilities import (
     works_at_school,
 )
 from .checker import AccessChecker
+from .discovery import (
+    indicator_schools,
+    keeps_indicators,
+    reads_screening_levels,
+    screening_level_shown,
+)
 from .exports import (
     export_organization,
     get_downloadable_export_or_404,

@@ -96,4 +96,5 @@ urlpatterns = [
     path("", include("casework.api.urls_exports")),
     path("", include("casework.api.urls_reports")),
     path("", include("casework.api.urls_alerts")),
+    path("", include("casework.api.urls_discovery")),
 ]

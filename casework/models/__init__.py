@@ -10,6 +10,19 @@ from .cases import (
     Concern,
     IdentificationSource,
 )
+from .discovery import (
+    SCREENING_RANK,
+    Achievement,
+    AttendanceSummary,
+    BasicLearningResult,
+    DiscoveryFlag,
+    DiscoveryRules,
+    FlagSeverity,
+    FlagStatus,
+    IndicatorKind,
+    ScreeningLevel,
+    ScreeningResult,
+)
 from .notifications import EmailDigest, Job, Notification
 from .oversight import AccessReview, BreakGlass, ReviewFinding
 from .permissions import (
@@ -28,17 +41,22 @@ from .referrals import (
     Transfer,
     TransferClaim,
 )
+from .reports import ReportCase, ReportFacts, ReportMonth, ReportReferral
 from .retention import DestructionRecord
 from .students import BenefitStatus, EnrolmentStatus, Guardian, Student
 
 __all__ = [
     "FINISHED_STATUSES",
+    "SCREENING_RANK",
     "AccessChainHead",
     "AccessEvent",
     "AccessReview",
+    "Achievement",
     "Alert",
     "AlertStatus",
     "Assessment",
+    "AttendanceSummary",
+    "BasicLearningResult",
     "BenefitStatus",
     "BreakGlass",
     "Case",
@@ -52,10 +70,15 @@ __all__ = [
     "Consent",
     "Decision",
     "DestructionRecord",
+    "DiscoveryFlag",
+    "DiscoveryRules",
     "EmailDigest",
     "EnrolmentStatus",
+    "FlagSeverity",
+    "FlagStatus",
     "Guardian",
     "IdentificationSource",
+    "IndicatorKind",
     "Intervention",
     "Job",
     "Meeting",
@@ -67,7 +90,13 @@ __all__ = [
     "ReferralMessage",
     "ReferralStatus",
     "ReferralUserObjectPermission",
+    "ReportCase",
+    "ReportFacts",
+    "ReportMonth",
+    "ReportReferral",
     "ReviewFinding",
+    "ScreeningLevel",
+    "ScreeningResult",
     "ServiceLog",
     "Student",
     "SupportPlan",

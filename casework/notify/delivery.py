@@ -2,10 +2,15 @@
 
 `notify()` (outbox.py) writes Notification rows in the business transaction and, once it
 commits, hands their ids to Celery (`schedule`). The `deliver_notifications` task calls
-`deliver()`, which claims each pending row under a row lock, sends one e-mail and records the
-outcome with history. A row that is already sent, failed or skipped is left alone, so running a
-delivery twice, or two deliveries at once, sends one e-mail. Rows whose publish was lost (broker
-down at commit) stay pending until `sweep()` picks them up.
+`deliver()`, which claims each pending row in a transaction of its own (committed before the
+send: the attempt is counted and `emailed_at` marks the claim), sends one e-mail and records the
+outcome with history. A row that is already sent, failed or skipped, or claimed less than
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS ago, is left alone, so running a delivery twice, two deliveries
+at once, or the broker's redelivery of a task whose worker was killed mid-send, sends one e-mail.
+A claim whose worker died is tried again once it times out, with the same `Message-ID` (derived
+from the notification's id), so that mail systems drop a repeat of an e-mail that did go out
+(docs/operations.md, "전달 보장 / Delivery guarantees"). Rows whose publish was lost (broker down
+at commit) stay pending until `sweep()` picks them up.
 """
 
 import logging
@@ -15,10 +20,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -38,6 +45,32 @@ def max_attempts() -> int:
 
 def sweep_after() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "NOTIFICATION_SWEEP_AFTER_SECONDS", 120)))
+
+
+def claim_timeout() -> timedelta:
+    """How long a claimed row is left to the worker that claimed it: far longer than one send
+    (EMAIL_TIMEOUT) can take, so that a claim past it belongs to a worker that is gone."""
+    return timedelta(seconds=int(getattr(settings, "NOTIFICATION_CLAIM_TIMEOUT_SECONDS", 15 * 60)))
+
+
+def message_id(row: Notification) -> str:
+    """The e-mail's Message-ID: the same for every send of one notification."""
+    domain = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "") or (
+        urlsplit(settings.IEUM_BASE_URL).hostname or "localhost"
+    )
+    return f"<notification-{row.pk}@{domain}>"
+
+
+def send_mail(subject, message, from_email, recipient_list, *, fail_silently=False, headers=None):
+    """django.core.mail.send_mail, with headers (the Message-ID)."""
+    email = EmailMessage(subject, message, from_email, recipient_list, headers=headers)
+    return email.send(fail_silently=fail_silently)
+
+
+def _claimable(now=None) -> Q:
+    """Pending rows nobody has claimed, or whose claim has timed out (its worker is gone)."""
+    cutoff = (now or timezone.now()) - claim_timeout()
+    return Q(email_status=Status.PENDING) & (Q(emailed_at__isnull=True) | Q(emailed_at__lt=cutoff))
 
 
 def batch_size() -> int:
@@ -114,8 +147,48 @@ def deliver(ids: Iterable) -> Outcome:
 
 
 def _deliver_one(pk: str) -> str:
+    row = _claim(pk)
+    if isinstance(row, str):
+        return row
+    try:
+        subject, message = render(row)
+        send_mail(
+            subject,
+            message,
+            settings.DEFAULT_FROM_EMAIL,
+            [row.recipient.email],
+            fail_silently=False,
+            headers={"Message-ID": message_id(row)},
+        )
+    except Exception as exc:
+        with transaction.atomic():
+            row.emailed_at = None  # not claimed any more: the retry may take it at once
+            if row.email_attempts >= max_attempts():
+                logger.error(
+                    "giving up e-mail for notification %s after %d attempts: %s",
+                    pk,
+                    row.email_attempts,
+                    exc,
+                )
+                record_outcome(row, Status.FAILED, _("이메일 발송 실패 (재시도 횟수 초과)"))
+                return "failed"
+            logger.warning(
+                "e-mail for notification %s failed (attempt %d): %s", pk, row.email_attempts, exc
+            )
+            record_outcome(row, Status.PENDING, _("이메일 발송 실패, 다시 시도함"))
+            return "retry"
     with transaction.atomic():
-        rows = Notification.objects.filter(pk=pk, email_status=Status.PENDING)
+        row.emailed_at = timezone.now()
+        record_outcome(row, Status.SENT, _("이메일 발송"))
+    return "sent"
+
+
+def _claim(pk: str) -> Notification | str:
+    """Claim the row for this worker and commit the claim before anything is sent: the attempt
+    is counted and `emailed_at` set to the claim's time. Answers the row, or the outcome when
+    there is nothing to send ("untouched", "skipped")."""
+    with transaction.atomic():
+        rows = Notification.objects.filter(_claimable(), pk=pk)
         if connection.features.has_select_for_update_skip_locked:
             # A row another delivery holds is skipped: that delivery sends it.
             rows = rows.select_for_update(skip_locked=True, of=("self",))
@@ -124,43 +197,18 @@ def _deliver_one(pk: str) -> str:
             return "untouched"
         recipient = row.recipient
         if not recipient.email:
-            _record(row, Status.SKIPPED, _("이메일 주소가 없어 보내지 않음"))
+            record_outcome(row, Status.SKIPPED, _("이메일 주소가 없어 보내지 않음"))
             return "skipped"
         if not recipient.is_active:
-            _record(row, Status.SKIPPED, _("비활성 계정이라 보내지 않음"))
+            record_outcome(row, Status.SKIPPED, _("비활성 계정이라 보내지 않음"))
             return "skipped"
-        try:
-            subject, message = render(row)
-            send_mail(
-                subject,
-                message,
-                settings.DEFAULT_FROM_EMAIL,
-                [recipient.email],
-                fail_silently=False,
-            )
-        except Exception as exc:
-            row.email_attempts += 1
-            if row.email_attempts >= max_attempts():
-                logger.error(
-                    "giving up e-mail for notification %s after %d attempts: %s",
-                    pk,
-                    row.email_attempts,
-                    exc,
-                )
-                _record(row, Status.FAILED, _("이메일 발송 실패 (재시도 횟수 초과)"))
-                return "failed"
-            logger.warning(
-                "e-mail for notification %s failed (attempt %d): %s", pk, row.email_attempts, exc
-            )
-            _record(row, Status.PENDING, _("이메일 발송 실패, 다시 시도함"))
-            return "retry"
         row.email_attempts += 1
         row.emailed_at = timezone.now()
-        _record(row, Status.SENT, _("이메일 발송"))
-        return "sent"
+        record_outcome(row, Status.PENDING, _("이메일 발송 시작"))
+    return row
 
 
-def _record(row: Notification, status: str, reason: str) -> None:
+def record_outcome(row: Notification, status: str, reason: str) -> None:
     """Save the delivery state with a history row. No person acts here: the history user stays
     empty and the reason names the step."""
     row.email_status = status
@@ -209,7 +257,7 @@ def stale_pending_ids(now=None, *, older_than: timedelta | None = None) -> list[
     return [
         str(pk)
         for pk in Notification.objects.filter(
-            email_status=Status.PENDING,
+            _claimable(now),
             email_attempts__lt=max_attempts(),
             created_at__lte=cutoff,
         )
@@ -218,9 +266,34 @@ def stale_pending_ids(now=None, *, older_than: timedelta | None = None) -> list[
     ]
 
 
+def give_up_dead_claims(now=None) -> int:
+    """Rows whose last allowed attempt was claimed by a worker that died: failed, since no
+    attempt is left (whether that e-mail went out is not known). The count."""
+    rows = Notification.objects.filter(
+        _claimable(now), emailed_at__isnull=False, email_attempts__gte=max_attempts()
+    )
+    given_up = 0
+    for pk in rows.values_list("pk", flat=True):
+        with transaction.atomic():
+            row = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(_claimable(now), pk=pk)
+                .first()
+            )
+            if row is None:
+                continue
+            row.emailed_at = None
+            record_outcome(row, Status.FAILED, _("이메일 발송 실패 (재시도 횟수 초과)"))
+            given_up += 1
+    return given_up
+
+
 def sweep(now=None, *, older_than: timedelta | None = None) -> dict[str, int]:
     """Re-enqueue stale pending notifications in batches; a batch that cannot be published (the
     broker is down again) is delivered here instead. Returns counts for the log."""
+    given_up = give_up_dead_claims(now)
+    if given_up:
+        logger.warning("gave up %d notification e-mail(s) whose last claim's worker died", given_up)
     ids = stale_pending_ids(now, older_than=older_than)
     counts = {"found": len(ids), "enqueued": 0, "delivered_inline": 0}
     size = batch_size()

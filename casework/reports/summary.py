@@ -3,7 +3,10 @@
 Counts of the cases of the schools a reader may count (`access.report_scope`) over a period,
 grouped by school, district, borough, domain, difficulty, status or month, with small cells
 suppressed (`suppression`). Two aggregate SQL statements answer it whatever the size of the
-data: the rows, and the period's total.
+data: the rows, and the period's total. They read the report facts (`facts`: a row per case
+and per sent referral with its dates worked out, refreshed by a job from what changed), so a
+report is as of the facts' last refresh (`as_of`, at most REPORT_FACTS_MAX_AGE_SECONDS old when
+the workers keep up).
 
 The figures of a row, for the cases of its group and the period [since, until]:
 
@@ -35,7 +38,8 @@ from casework.choices import Difficulty, Domain
 from casework.models import CaseStatus
 from core.replica import reports_database
 
-from . import suppression
+from . import facts, suppression
+from .facts import KINDS, LATERAL, OUTCOME_STATUSES
 
 GROUPS = ("school", "district", "borough", "domain", "difficulty", "status", "month")
 OUTCOMES = ("waiting", "accepted", "completed", "declined", "cancelled")
@@ -88,25 +92,15 @@ def default_period(today: datetime.date) -> Period:
 # The group key of a case row, by grouping ('' for month and the total: the window decides).
 KEYS = {
     "school": "c.owner_id::text",
-    "district": "coalesce(o.parent_id::text, '')",
-    "borough": "coalesce(s.home_borough_id::text, '')",
+    "district": "coalesce(c.district_id::text, '')",
+    "borough": "coalesce(c.borough_id::text, '')",
     "status": "c.status",
     "domain": "k.v",
     "difficulty": "k.v",
     "month": "''",
     TOTAL: "''",
 }
-# A case counts once in each of its domains or difficulties; '' when it has none.
 LISTS = {"domain": "c.domains", "difficulty": "c.difficulties"}
-LATERAL = """CROSS JOIN LATERAL (SELECT DISTINCT e.v FROM jsonb_array_elements_text(
-    CASE WHEN jsonb_typeof({field}) = 'array' AND jsonb_array_length({field}) > 0
-         THEN {field} ELSE '[""]'::jsonb END) AS e(v)) AS k(v)"""
-# The tables a grouping's key needs besides the case (none for the others: a join the key does
-# not use still costs a scan).
-JOINS = {
-    "district": "JOIN partners_organization o ON o.id = c.owner_id",
-    "borough": "JOIN casework_student s ON s.id = c.student_id",
-}
 WINDOWS = {
     "month": """SELECT to_char(m, 'YYYY-MM') AS wkey,
         greatest(m::date, %(since)s) AS ws,
@@ -120,20 +114,8 @@ ORG_GROUPS = ("school", "district", "borough")
 SQL = """
 WITH win AS ({window}),
 base AS (
-  SELECT c.id, c.opened_on, {key} AS gkey,
-    CASE WHEN c.status = 'closed' THEN c.closed_on
-         WHEN c.status = 'not_selected' THEN coalesce(
-           (SELECT min(d.decided_at AT TIME ZONE %(tz)s)::date FROM casework_decision d
-             WHERE d.case_id = c.id AND d.decision = 'not_select'),
-           (c.updated_at AT TIME ZONE %(tz)s)::date)
-    END AS ended_on,
-    sel.at AS selected_at,
-    least(c.created_at, (SELECT min(cn.created_at) FROM casework_concern cn
-                          WHERE cn.case_id = c.id)) AS concern_at
-  FROM casework_case c
-  {joins}
-  LEFT JOIN LATERAL (SELECT min(d.decided_at) AS at FROM casework_decision d
-                      WHERE d.case_id = c.id AND d.decision = 'select') sel ON true
+  SELECT c.id, c.opened_on, {key} AS gkey, c.ended_on, c.selected_at, c.concern_at
+  FROM casework_reportcase c
   {lateral}
   WHERE c.owner_id = ANY(%(schools)s::uuid[]) AND c.opened_on <= %(until)s
     AND (%(domain)s::text IS NULL OR c.domains ? %(domain)s::text)
@@ -155,12 +137,8 @@ cm AS (
   GROUP BY 1, 2
 ),
 ref AS (
-  SELECT b.gkey, r.kind, r.status,
-    (r.sent_at AT TIME ZONE %(tz)s)::date AS sent_on,
-    (r.closed_at AT TIME ZONE %(tz)s)::date AS closed_on,
-    extract(epoch FROM r.closed_at - r.sent_at) / 86400 AS days
-  FROM base b JOIN casework_referral r ON r.case_id = b.id
-  WHERE r.sent_at IS NOT NULL
+  SELECT b.gkey, r.kind, r.status, r.sent_on, r.closed_on, r.days
+  FROM base b JOIN casework_reportreferral r ON r.case_id = b.id
 ),
 rm AS (
   SELECT r.gkey, w.wkey,
@@ -180,16 +158,6 @@ SELECT gkey, wkey, {label},
 FROM cm FULL JOIN rm USING (gkey, wkey)
 {label_join}
 """
-
-# Where a referral is now, by outcome.
-OUTCOME_STATUSES = {
-    "waiting": ("sent", "received"),
-    "accepted": ("accepted", "in_progress"),
-    "completed": ("completed",),
-    "declined": ("declined",),
-    "cancelled": ("cancelled",),
-}
-KINDS = {"escalations": "escalation", "referrals": "service"}
 
 
 def _outcome_columns() -> tuple[str, list[str]]:
@@ -215,7 +183,6 @@ def statement(group: str) -> str:
         window=WINDOWS["month" if group == "month" else ""],
         key=KEYS[group],
         lateral=LATERAL.format(field=LISTS[group]) if group in LISTS else "",
-        joins=JOINS.get(group, ""),
         outcomes=outcomes,
         coalesced=", ".join(f"coalesce(rm.{name}, 0)" for name in names),
         label="lo.name, lo.parent_id::text" if org else "NULL, NULL",
@@ -223,9 +190,11 @@ def statement(group: str) -> str:
     )
 
 
-def queries(group: str, schools: list, period: Period, only: Only = ANY) -> list[tuple[str, dict]]:
+def queries(
+    group: str, schools: list, period: Period, only: Only = ANY, cells: "Cells | None" = None
+) -> list[tuple[str, dict]]:
     """The statements of one grouping and of the period's total, with their parameters (the
-    report's SQL floor in bench/)."""
+    report's SQL floor in bench/): from the months where they answer, else from the facts."""
     params = {
         "since": period.since,
         "until": period.until,
@@ -234,11 +203,151 @@ def queries(group: str, schools: list, period: Period, only: Only = ANY) -> list
         "domain": only.domain,
         "difficulty": only.difficulty,
     }
+    if from_months(period, only):
+        if cells is not None:
+            params |= {"districts": list(cells.districts), "levels": list(cells.levels)}
+        return [
+            (month_statement(g, cells is not None), {**params, "grouping": MONTH_GROUPINGS[g][0]})
+            for g in (group, TOTAL)
+        ]
     return [(statement(group), params), (statement(TOTAL), params)]
 
 
-def _fetch(group: str, schools: list, period: Period, only: Only) -> list[tuple]:
-    sql, params = queries(group, schools, period, only)[0]
+# --- From the months ----------------------------------------------------------------------------
+
+# What each grouping reads of the months, and the key of its rows.
+MONTH_GROUPINGS = {
+    "school": ("school", "m.school_id::text"),
+    "district": ("school", "coalesce(m.district_id::text, '')"),
+    "borough": ("borough", "m.gkey"),
+    "status": ("status", "m.gkey"),
+    "domain": ("domain", "m.gkey"),
+    "difficulty": ("difficulty", "m.gkey"),
+    "month": ("school", "''"),
+    TOTAL: ("school", "''"),
+}
+FLOWS_NAMES = tuple(
+    f"{figure}{suffix}" for figure in KINDS for suffix in ("", *(f"_{o}" for o in OUTCOMES))
+)
+COUNTED = ("opened", "ended", "selected", "touched", *FLOWS_NAMES, "completed")
+MONTH_SQL = """
+WITH m AS ({base}),
+counts AS (
+  SELECT m.gkey, {wkey} AS wkey,
+    sum(m.opened) - coalesce(sum(m.ended) FILTER (WHERE m.month < {ws}), 0) AS cases,
+    {in_period},
+    sum(m.opened) - sum(m.ended) AS active
+  FROM m {windows} GROUP BY 1, 2
+),
+med AS (
+  SELECT {key} AS gkey, {month_key} AS wkey,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY d.v) FILTER (WHERE d.k = 's') AS selection,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY d.v) FILTER (WHERE d.k = 'c') AS completion
+  FROM casework_reportmonth m CROSS JOIN LATERAL (
+    SELECT 's', unnest(m.selection_days) UNION ALL SELECT 'c', unnest(m.completion_days)
+  ) AS d (k, v)
+  WHERE {rows} AND m.month >= %(since)s
+  GROUP BY 1, 2
+)
+SELECT counts.gkey, counts.wkey, {label}, counts.cases, counts.opened, counts.ended,
+  counts.active, {flows}, counts.selected, med.selection, counts.completed, med.completion
+FROM counts LEFT JOIN med USING (gkey, wkey)
+{label_join}
+WHERE counts.cases > 0 OR counts.touched > 0
+"""
+MONTH_ROWS = (
+    "m.grouping = %(grouping)s AND m.school_id = ANY(%(schools)s::uuid[]) AND m.month <= %(until)s"
+)
+CELL_ROWS = (
+    "m.grouping = %(grouping)s AND m.school_id IS NULL AND (m.district_id, m.school_level)"
+    " IN (SELECT * FROM unnest(%(districts)s::uuid[], %(levels)s::text[]))"
+    " AND m.month <= %(until)s"
+)
+# The district offices and school levels the schools make up whole, or None when some are
+# only in part (or have no office).
+CELLS_SQL = """
+SELECT o.parent_id::text, o.school_level, bool_and(o.id = ANY(%(schools)s::uuid[])),
+  (SELECT count(*) FROM partners_organization x
+    WHERE x.id = ANY(%(schools)s::uuid[]) AND x.parent_id IS NULL)
+FROM partners_organization o
+WHERE o.kind = 'school' AND o.parent_id IN (
+  SELECT parent_id FROM partners_organization WHERE id = ANY(%(schools)s::uuid[]))
+  AND EXISTS (SELECT 1 FROM partners_organization y WHERE y.id = ANY(%(schools)s::uuid[])
+              AND y.parent_id = o.parent_id AND y.school_level = o.school_level)
+GROUP BY 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Whole district offices and school levels: (office ids, levels), pairwise."""
+
+    districts: tuple
+    levels: tuple
+
+
+def whole_cells(schools: list) -> "Cells | None":
+    """The offices and levels that `schools` are exactly, or None (one query)."""
+    if not schools:
+        return None
+    with connections[reports_database()].cursor() as cursor:
+        cursor.execute(CELLS_SQL, {"schools": [str(pk) for pk in schools]})
+        found = cursor.fetchall()
+    if not found or any(not whole or orphans for _, _, whole, orphans in found):
+        return None
+    return Cells(tuple(r[0] for r in found), tuple(r[1] for r in found))
+
+
+# By month, a month's row adds up the months up to its own (the cases open in it) and its own.
+MONTH_WINDOWS = """JOIN (SELECT m0::date AS ws, (m0 + interval '1 month')::date - 1 AS we
+  FROM generate_series(%(since)s::timestamp, %(until)s::timestamp, interval '1 month') AS m0
+  ) AS w ON m.month <= w.we"""
+
+
+def from_months(period: Period, only: Only) -> bool:
+    """Whether the months answer: whole months and no filter on domain or difficulty (which
+    the facts answer instead)."""
+    next_day = period.until + datetime.timedelta(days=1)
+    return only == ANY and period.since.day == 1 and next_day.day == 1
+
+
+def month_statement(group: str, cells: bool = False) -> str:
+    """The SQL of one grouping (or the total) read from the months: the schools' months, or
+    with `cells` those of whole offices and school levels (not by school)."""
+    key = MONTH_GROUPINGS[group][1]
+    org = group in ORG_GROUPS
+    rows = CELL_ROWS if cells and group != "school" else MONTH_ROWS
+    if group == "month":
+        sums = ", ".join(f"sum(m.{name}) AS {name}" for name in COUNTED)
+        base = f"SELECT ''::text AS gkey, m.month, {sums} FROM casework_reportmonth m"
+        base += f" WHERE {rows} GROUP BY m.month"
+        ws, wkey, windows = "w.ws", "to_char(w.ws, 'YYYY-MM')", MONTH_WINDOWS
+        month_key = "to_char(m.month, 'YYYY-MM')"
+    else:
+        columns = ", ".join(f"m.{name}" for name in COUNTED)
+        base = f"SELECT {key} AS gkey, m.month, {columns} FROM casework_reportmonth m"
+        base += f" WHERE {rows}"
+        ws, wkey, windows, month_key = "%(since)s", "''", "", "''"
+    in_period = ",\n    ".join(
+        f"coalesce(sum(m.{name}) FILTER (WHERE m.month >= {ws}), 0) AS {name}" for name in COUNTED
+    )
+    return MONTH_SQL.format(
+        base=base,
+        wkey=wkey,
+        ws=ws,
+        in_period=in_period,
+        windows=windows,
+        key=key,
+        month_key=month_key,
+        rows=rows,
+        label="lo.name, lo.parent_id::text" if org else "NULL, NULL",
+        flows=", ".join(f"counts.{name}" for name in FLOWS_NAMES),
+        label_join="LEFT JOIN partners_organization lo ON lo.id::text = counts.gkey" if org else "",
+    )
+
+
+def _fetch(group: str, schools: list, period: Period, only: Only, cells=None) -> list[tuple]:
+    sql, params = queries(group, schools, period, only, cells)[0]
     with connections[reports_database()].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -307,20 +416,34 @@ class Counts:
     parents: dict
 
 
+def cells_for(schools: list, period: Period, only: Only) -> Cells | None:
+    """Whole offices and school levels to read where the months answer (one query)."""
+    return whole_cells(schools) if from_months(period, only) else None
+
+
 def count(
-    schools: list, group: str, period: Period, only: Only = ANY, *, total_rows=None
+    schools: list,
+    group: str,
+    period: Period,
+    only: Only = ANY,
+    *,
+    total_rows=None,
+    cells=...,
 ) -> Counts:
     """The exact counts for the schools (ids from `access.report_scope`), grouped by `group`:
-    two SQL statements (one where the period's total, `total_rows`, is known already)."""
+    three SQL statements at most (fewer where the period's total, `total_rows`, or the
+    offices and levels the schools make up, `cells`, are known already)."""
     if group not in GROUPS:
         raise ValueError(group)
+    if cells is ...:
+        cells = cells_for(schools, period, only)
     found, labels, parents = {}, {}, {}
-    for raw in _fetch(group, schools, period, only):
+    for raw in _fetch(group, schools, period, only, cells):
         key = raw[1] if group == "month" else raw[0]
         found[key] = _counts(raw)
         labels[key], parents[key] = raw[2], raw[3]
     if total_rows is None:
-        total_rows = _fetch(TOTAL, schools, period, only)
+        total_rows = _fetch(TOTAL, schools, period, only, cells)
     total = _counts(total_rows[0]) if total_rows else _empty()
 
     # Every code of a closed list and every month of the period has its row, zeros included.
@@ -348,15 +471,30 @@ def count(
 def summaries(schools: list, groups, period: Period, only: Only = ANY) -> dict[str, dict]:
     """Several groupings of one period (a dashboard): one statement each and one for the total
     they share."""
-    total_rows = _fetch(TOTAL, schools, period, only)
-    return {g: summary(schools, g, period, only, total_rows=total_rows) for g in groups}
+    as_of = facts.ensure_fresh()
+    cells = cells_for(schools, period, only)
+    total_rows = _fetch(TOTAL, schools, period, only, cells)
+    return {
+        g: summary(schools, g, period, only, total_rows=total_rows, as_of=as_of, cells=cells)
+        for g in groups
+    }
 
 
 def summary(
-    schools: list, group: str, period: Period, only: Only = ANY, *, total_rows=None
+    schools: list,
+    group: str,
+    period: Period,
+    only: Only = ANY,
+    *,
+    total_rows=None,
+    as_of=...,
+    cells=...,
 ) -> dict:
-    """The report as the API answers it: the counts of `count`, small cells suppressed."""
-    counted = count(schools, group, period, only, total_rows=total_rows)
+    """The report as the API answers it: the counts of `count`, small cells suppressed, and
+    the time of the facts it counts (`as_of`, given by `summaries`)."""
+    if as_of is ...:
+        as_of = facts.ensure_fresh()
+    counted = count(schools, group, period, only, total_rows=total_rows, cells=cells)
     table, hidden = hide(group, counted.counts, counted.total, counted.parents)
     shown = suppression.apply(table, hidden)
     rows = [
@@ -378,6 +516,7 @@ def summary(
             **counted.total_medians,
         },
         "suppressed": bool(hidden),
+        "as_of": as_of.isoformat() if as_of else None,
     }
 
 

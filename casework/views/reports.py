@@ -3,6 +3,8 @@ centre head's office, a principal's school, as charts with the same figures in a
 each, small cells suppressed. Filters: half-year, district office, school level, domain,
 difficulty. Counts only: no person is shown, so the page writes no access event."""
 
+import datetime
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -53,6 +55,11 @@ def _series(report: dict, name: str) -> list:
 
 def month_label(key: str) -> str:
     return _("%(year)s년 %(month)d월") % {"year": key[:4], "month": int(key[5:7])}
+
+
+def _as_of(stamp: str | None):
+    """The time of the figures, in the reader's time zone."""
+    return timezone.localtime(datetime.datetime.fromisoformat(stamp)) if stamp else None
 
 
 def _chart(key: str, title: str, report: dict, names: dict[str, str], *, horizontal=False):
@@ -140,6 +147,7 @@ def report_dashboard(request):
             ],
             "suppressed": any(r["suppressed"] for r in reports.values()),
             "schools": len(asked.schools),
+            "as_of": _as_of(reports["month"]["as_of"]),
         }
     )
     return render(request, "casework/report_dashboard.html", context)

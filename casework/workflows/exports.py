@@ -30,7 +30,7 @@ from casework.models import (
     ReferralKind,
     ReferralStatus,
 )
-from casework.queue import enqueue
+from casework.queue import publish
 from partners.models import User
 
 from .common import attribute
@@ -182,15 +182,13 @@ def request_export(*, by: User, kind: str, params, reason) -> Job:
     attribute(job, by, gettext_noop("내보내기 요청"))
     job.save()
     # The worker must find the job committed before it starts.
-    transaction.on_commit(partial(_publish, job.pk))
+    transaction.on_commit(partial(_publish, job.pk), robust=True)
     return job
 
 
 def _publish(job_id) -> None:
-    try:
-        enqueue(EXPORT_TASK, [str(job_id)])
-    except Exception:  # the broker is away: the stale-job sweep fails the job, they ask again
-        logger.exception("export %s could not be queued; it stays queued", job_id)
+    # The broker is away: the job stays queued and the job sweep publishes it again.
+    publish(EXPORT_TASK, [str(job_id)])
 
 
 def export_kind_label(job: Job) -> str:
@@ -246,8 +244,19 @@ def download_export(job: Job, *, by: User, request=None) -> tuple[bytes, str, st
     return bytes(job.payload), job.file_name, content_type
 
 
+def _still_running(job: Job) -> bool:
+    """Lock the job and tell whether it is still this worker's: the stale-job sweep may have
+    failed it meanwhile (its message stands; no file is kept for a failed job)."""
+    status = Job.objects.select_for_update().filter(pk=job.pk).values_list("status", flat=True)
+    return status.first() == Job.Status.RUNNING
+
+
+@transaction.atomic
 def finish_export(job: Job, *, content: bytes, file_name: str, content_type: str, rows: int):
     """Keep the made file on the job until it expires."""
+    if not _still_running(job):
+        job.refresh_from_db()
+        return
     job.payload = content
     job.status = Job.Status.SUCCEEDED
     job.file_name = file_name
@@ -259,7 +268,11 @@ def finish_export(job: Job, *, content: bytes, file_name: str, content_type: str
     job.save()
 
 
+@transaction.atomic
 def fail_export(job: Job, message: str) -> None:
+    if not _still_running(job):
+        job.refresh_from_db()
+        return
     job.status = Job.Status.FAILED
     job.errors = [{"row": None, "field": "", "message": str(message)}]
     job.finished_at = timezone.now()

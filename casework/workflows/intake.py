@@ -1,7 +1,7 @@
 """From a teacher's concern to an opened case (Act Art. 10②)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -104,6 +104,9 @@ def open_case(
     _check_codes(difficulties, Difficulty, "difficulties")
     _check_codes(domains or [], Domain, "domains")
     _check_codes([risk_level], RiskLevel, "risk_level")
+    # The student row is the lock: two coordinators opening a case for one student at once
+    # queue here, and the second sees the first's case.
+    Student.objects.select_for_update().filter(pk=student.pk).first()
     if Case.objects.filter(student=student).exclude(status__in=FINISHED_STATUSES).exists():
         raise GuardFailed(_("이 학생에게는 이미 진행 중인 사례가 있습니다."))
     case = Case(
@@ -118,7 +121,13 @@ def open_case(
         source=source,
         coordinator=by,
     )
-    save(case, by, gettext_noop("사례 개설"))
+    try:
+        # The unique index on a student's open case is the last word (a case opened by a
+        # path that does not take the student lock): a lost race is a 409, never a 500.
+        with transaction.atomic():
+            save(case, by, gettext_noop("사례 개설"))
+    except IntegrityError as error:
+        raise GuardFailed(_("이 학생에게는 이미 진행 중인 사례가 있습니다.")) from error
     for role in (CaseParticipant.Role.OWNER, CaseParticipant.Role.LEAD):
         participant = CaseParticipant(case=case, organization=school, role=role)
         attribute(participant, by)
@@ -145,6 +154,13 @@ def triage_concern(
     """The coordinator decides: open a case, attach to the student's open case, or no action."""
     if not access.may_triage(by, concern.school):
         raise PermissionDenied(_("지원 요청은 학교의 담당자가 검토합니다."))
+    # The status is checked on the locked row: of two triages at once, the second waits and
+    # then finds the concern triaged (409).
+    concern = (
+        Concern.objects.select_for_update(of=("self",))
+        .select_related("student", "school", "raised_by")
+        .get(pk=concern.pk)
+    )
     if concern.status != Concern.Status.OPEN:
         raise GuardFailed(_("이미 검토한 지원 요청입니다."))
     if decision == Concern.Triage.OPEN_CASE:
@@ -159,6 +175,8 @@ def triage_concern(
     elif decision == Concern.Triage.ATTACH:
         if case is None:
             raise ValidationError({"case": _("연결할 사례를 고르세요.")})
+        # The case may be closing right now: its status is read on the locked row.
+        case = Case.objects.select_for_update(of=("self",)).filter(pk=case.pk).first() or case
         if case.student_id != concern.student_id or not case.is_open:
             raise GuardFailed(_("같은 학생의 진행 중인 사례에만 연결할 수 있습니다."))
     elif decision == Concern.Triage.NO_ACTION:

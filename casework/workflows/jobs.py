@@ -6,6 +6,10 @@ job queued while no worker takes it waits forever; the page would show it moving
 JOB_STALE_AFTER_SECONDS (longer than any job's time limit) such a job is failed, with a message
 that says to upload the file again (an export: to ask again). An import writes all or nothing in
 one transaction, so a job that died saved nothing.
+
+A job whose publish was lost (the broker was away when the request committed) is still `queued`
+and saved nothing: past JOB_REQUEUE_AFTER_SECONDS the same sweep publishes it again. A second
+delivery of one job is harmless: only the first `claim_queued_job` gets it.
 """
 
 from datetime import timedelta
@@ -16,11 +20,43 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from casework.models import Job
+from casework.models import AccessReview, Job
+from casework.queue import publish
 
 from .common import attribute
 
 CHANGE_REASON = gettext_noop("멈춘 작업 정리")
+
+# The task that runs each kind of job, by its registered name (casework.queue).
+TASKS = {
+    Job.Kind.ROSTER_IMPORT: "casework.tasks.import_roster",
+    Job.Kind.EXPORT: "casework.tasks.build_export",
+    Job.Kind.ACCESS_REVIEW: "casework.tasks.build_access_review",
+}
+
+
+def requeue_waiting_jobs(*, now=None) -> int:
+    """Publish again the jobs queued more than JOB_REQUEUE_AFTER_SECONDS ago (and not yet
+    stale); the count published. A broker still away leaves them queued for the next sweep."""
+    now = now or timezone.now()
+    waiting = Job.objects.filter(
+        status=Job.Status.QUEUED,
+        created_at__lt=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS),
+        created_at__gte=now - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS),
+    ).order_by("created_at")
+    published = 0
+    for job in waiting:
+        name = TASKS.get(job.kind)
+        if name is None:
+            continue
+        args = [str(job.pk)]
+        if job.kind == Job.Kind.ACCESS_REVIEW:
+            month = AccessReview.objects.filter(job=job).values_list("month", flat=True).first()
+            if month is None:
+                continue  # no review waits for it: the stale sweep ends it
+            args.append(month.isoformat())
+        published += publish(name, args)
+    return published
 
 
 def claim_queued_job(job_id) -> Job | None:

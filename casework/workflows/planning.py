@@ -41,6 +41,9 @@ def create_plan(
     case: Case, *, by: User, goals, starts_on: date, review_on: date, ends_on: date | None = None
 ) -> SupportPlan:
     require_case_perm(by, access.MANAGE_CASE, case)
+    # The case row is the lock: the status is read on it, and two plans written at once get
+    # consecutive sequence numbers (plan_unique_sequence) instead of a 500.
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if case.status not in PLANNABLE:
         raise GuardFailed(_("이 상태의 사례에는 지원 계획을 세울 수 없습니다."))
     _check_period(starts_on, ends_on, review_on)
@@ -153,6 +156,10 @@ def return_plan(plan: SupportPlan, *, by: User, reason: str) -> SupportPlan:
 @transaction.atomic
 def add_intervention(plan: SupportPlan, *, by: User, domain: str, support_type: str, **fields):
     require_case_perm(by, access.MANAGE_CASE, plan.case)
+    # A plan being superseded right now (approve_plan) is read on its locked row.
+    plan = (
+        SupportPlan.objects.select_for_update(of=("self",)).select_related("case").get(pk=plan.pk)
+    )
     if plan.status == SupportPlan.Status.SUPERSEDED:
         raise GuardFailed(_("대체된 계획에는 지원 활동을 더할 수 없습니다."))
     if domain not in Domain.values:
@@ -203,6 +210,8 @@ def log_service(
     )
     attribute(log, by, gettext_noop("지원 기록"))
     log.save()
+    # Two first sessions logged at once start the intervention once (one history row).
+    intervention = Intervention.objects.select_for_update(of=("self",)).get(pk=intervention.pk)
     if intervention.status == Intervention.Status.PLANNED:
         intervention.status = Intervention.Status.ONGOING
         attribute(intervention, by, gettext_noop("첫 회기 기록"))

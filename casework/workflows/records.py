@@ -102,6 +102,8 @@ def record_consent(
         raise ValidationError({"given_on": _("동의일은 오늘 이후일 수 없습니다.")})
     if expires_on and expires_on < given_on:
         raise ValidationError({"expires_on": _("만료일은 동의일보다 빠를 수 없습니다.")})
+    # The status is read on the locked row: a case being closed right now takes no consent.
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if case.status == "closed":
         raise GuardFailed(_("종결된 사례에는 동의를 기록할 수 없습니다."))
     consent = Consent(

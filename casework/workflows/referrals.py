@@ -163,6 +163,9 @@ def create_referral(
         raise ValidationError({"respond_by": _("회신 기한은 오늘 이후여야 합니다.")})
     if consent is not None and consent.case_id != case.pk:
         raise ValidationError({"consent": _("이 사례의 동의가 아닙니다.")})
+    # The case row is the lock: its status and lead are read on it, and two escalations at
+    # once give one referral and a 409.
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     _check_case_open(case)
     if kind == ReferralKind.ESCALATION:
         target = escalation_target(case)
@@ -556,6 +559,7 @@ def post_message(referral: Referral, *, by: User, body: str) -> ReferralMessage:
     """A message in the thread between the two sides."""
     if not (body or "").strip():
         raise ValidationError({"body": _("내용을 적어 주세요.")})
+    referral = locked_referral(referral)
     if referral.status == R.DRAFT:
         raise GuardFailed(_("보내기 전의 의뢰에는 메시지를 남길 수 없습니다."))
     receiver = access.has_referral_perm(by, access.ACT_ON_REFERRAL, referral)

@@ -46,7 +46,7 @@ from casework import access
 from casework.deadlines import is_business_day
 from casework.models import AccessEvent, AccessReview, Job, ReviewFinding
 from casework.notify import notify
-from casework.queue import enqueue
+from casework.queue import publish
 from partners.choices import OrganizationKind
 from partners.models import Membership, Organization, User
 
@@ -386,10 +386,8 @@ def request_review(office: Organization, month: date, *, by: User) -> tuple[Acce
     attribute(job, by, gettext_noop("점검 작성 요청"))
     job.save()
     review = start_review(office, month, by=by, job=job)
-    try:
-        enqueue(REVIEW_TASK, [str(job.pk), month.isoformat()])
-    except Exception:  # the broker is away: the sweep fails the job, the officer tries again
-        logger.exception("access review %s: the build could not be queued", review.pk)
+    # The broker is away: the job stays queued and the job sweep publishes it again.
+    publish(REVIEW_TASK, [str(job.pk), month.isoformat()])
     return review, job
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from casework import access, imports
 from casework.models import Job
-from casework.queue import enqueue
+from casework.queue import publish
 from partners.models import Organization, User
 
 from .common import attribute
@@ -59,8 +59,10 @@ def start_roster_import(
     )
     attribute(job, by)
     job.save()
-    # The worker must find the job (and its file) committed before it starts.
-    transaction.on_commit(partial(enqueue, IMPORT_TASK, [str(job.pk)]))
+    # The worker must find the job (and its file) committed before it starts. With the broker
+    # away the upload still succeeds: the job stays queued and the job sweep publishes it again
+    # (casework/workflows/jobs.py).
+    transaction.on_commit(partial(publish, IMPORT_TASK, [str(job.pk)]), robust=True)
     return job
 
 

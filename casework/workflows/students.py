@@ -19,6 +19,10 @@ def create_student(
     if not access.keeps_roster(by, school):
         raise PermissionDenied(_("학생은 학교의 담당자가 등록합니다."))
     neis_id = fields.get("neis_id") or ""
+    if neis_id:
+        # The school row is the lock: two registrations of one NEIS id at once queue here and
+        # the second is refused (400), never a 500 from the unique index.
+        Organization.objects.select_for_update().filter(pk=school.pk).first()
     if neis_id and Student.objects.filter(school=school, neis_id=neis_id).exists():
         raise ValidationError({"neis_id": _("같은 NEIS 식별번호의 학생이 이미 있습니다.")})
     student = Student(school=school, **fields)

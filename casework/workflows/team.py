@@ -64,7 +64,12 @@ def add_team_member(case: Case, *, by: User, user: User, role: str) -> CaseMembe
 @transaction.atomic
 def remove_team_member(case: Case, *, by: User, user: User) -> None:
     require_case_perm(by, access.MANAGE_CASE, case)
-    member = CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).first()
+    # Locked: of two removals at once, the second finds the member gone (409).
+    member = (
+        CaseMember.objects.select_for_update(of=("self",))
+        .filter(case=case, user=user, removed_at__isnull=True)
+        .first()
+    )
     if member is None:
         raise GuardFailed(_("사례 팀원이 아닙니다."))
     member.removed_at = timezone.now()

@@ -51,6 +51,9 @@ def request_transfer(case: Case, *, by: User, to_school: Organization, reason: s
         raise ValidationError({"reason": _("이관 사유를 적어 주세요.")})
     if to_school.kind != OrganizationKind.SCHOOL or to_school.pk == case.owner_id:
         raise ValidationError({"to_school": _("전학 간 학교를 고르세요.")})
+    # The case row is the lock: its status is read on it, and of two requests at once the
+    # second finds the first (409) instead of failing on transfer_one_pending_per_case.
+    case = Case.objects.select_for_update(of=("self",)).select_related("owner").get(pk=case.pk)
     if not case.is_open:
         raise GuardFailed(_("종결된 사례는 이관할 수 없습니다."))
     if Transfer.objects.filter(case=case, status=T.REQUESTED).exists():

@@ -18,6 +18,7 @@ from tests.access import (
     routes_alerts,
     routes_auditlog,
     routes_breakglass,
+    routes_discovery,
     routes_exports,
     routes_mfa,
     routes_reports,
@@ -379,6 +380,7 @@ for _area in (
     routes_reports.ROUTES,
     routes_exports.ROUTES,
     routes_alerts.ROUTES,
+    routes_discovery.ROUTES,
 ):
     assert not set(_area) & set(ROUTES), set(_area) & set(ROUTES)
     ROUTES.update(_area)

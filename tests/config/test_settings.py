@@ -122,3 +122,30 @@ def test_the_demo_points_to_the_accounts_document_that_exists():
     root = Path(__file__).resolve().parents[2]
     makefile = (root / "Makefile").read_text(encoding="utf-8")
     assert "accounts: docs/demo.md" in makefile and (root / "docs" / "demo.md").exists()
+
+
+GUNICORN = """
+import os, runpy
+conf = runpy.run_path("config/gunicorn.conf.py")
+print(conf["workers"], conf["timeout"], conf["graceful_timeout"], conf["max_requests"],
+      conf["max_requests_jitter"], os.environ["IEUM_WEB_PROCESS"])
+"""
+
+
+def test_the_gunicorn_file_bounds_requests_and_marks_a_web_process():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", GUNICORN], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    workers, timeout, graceful, most, jitter, web = done.stdout.split()
+    assert int(workers) == os.cpu_count()
+    assert (timeout, graceful, most, jitter, web) == ("60", "30", "2000", "200", "1")
+
+
+def test_only_a_web_process_has_a_statement_timeout():
+    show = "from django.db import connection; print(connection.settings_dict['OPTIONS'])"
+    web = run_manage("shell", "-c", show, DEBUG="1", IEUM_WEB_PROCESS="1")
+    other = run_manage("shell", "-c", show, DEBUG="1")
+    assert "statement_timeout=30000" in web.stdout, web.stderr
+    assert "statement_timeout" not in other.stdout, other.stderr

@@ -252,6 +252,12 @@ class AssessmentSerializer(FastModelSerializer):
 
 class ConsentSerializer(FastModelSerializer):
     valid = serializers.SerializerMethodField()
+    # Lists of codes and names (JSON columns that would take any value): a number or a boolean
+    # is a 400 here; which codes are known, the workflow says.
+    purposes = serializers.ListField(child=serializers.CharField(max_length=40))
+    recipients = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list
+    )
 
     class Meta:
         model = Consent

@@ -190,7 +190,7 @@ def test_stale_jobs_are_failed_with_a_message(world):
     old_queued = make_job(world, Job.Status.QUEUED, limit + timedelta(minutes=1))
     fresh = make_job(world, Job.Status.RUNNING, timedelta(minutes=1))
     done = make_job(world, Job.Status.SUCCEEDED, limit * 3)
-    assert fail_stale_jobs() == 2
+    assert fail_stale_jobs() == {"failed": 2, "requeued": 0}
     for job in (old_running, old_queued):
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED

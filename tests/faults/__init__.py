@@ -1,0 +1,1 @@
+"""Fault tests: concurrent transitions, broker outages, crashed workers (issue 16)."""
