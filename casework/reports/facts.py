@@ -227,7 +227,7 @@ def rebuild() -> dict | None:
 
 
 def _rebuild(cursor) -> dict:
-    cursor.execute("SELECT now()")
+    cursor.execute("SELECT clock_timestamp()")
     started = cursor.fetchone()[0]
     cursor.execute("DELETE FROM casework_reportreferral")
     cursor.execute("DELETE FROM casework_reportcase")
@@ -255,7 +255,7 @@ def refresh() -> dict | None:
             return None
         if claimed[0] is None:
             return _rebuild(cursor)
-        cursor.execute("SELECT now()")
+        cursor.execute("SELECT clock_timestamp()")
         started = cursor.fetchone()[0]
         # History dated ahead of the clock (an import's planned dates) counts once it is due.
         cursor.execute(DIRTY, {"since": claimed[0] - OVERLAP, "until": started})

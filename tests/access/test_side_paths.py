@@ -667,6 +667,8 @@ NO_PERSONAL_DATA = {
     ("api-student-import", "post"): "answers the job's id only; /jobs/{id}/ is the logged read",
     ("api-case-team-member", "delete"): "answers 204 without a body",
     ("api-alerts", "post"): "answers the alert's id and status only, never the child's match",
+    ("api-indicator-import", "post"): "answers the job's id only; /jobs/{id}/ is the logged read",
+    ("api-indicator-rules", "put"): "answers the school's thresholds, no person",
 }
 WRITE_METHODS = ("post", "put", "patch", "delete")
 

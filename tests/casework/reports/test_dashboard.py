@@ -8,6 +8,10 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from casework.models import ReportFacts
 
 pytestmark = pytest.mark.django_db
 URL = reverse("casework:report_dashboard")
@@ -96,3 +100,9 @@ def test_the_dashboard_names_nobody(half):
 
     for name in Student.objects.values_list("name", flat=True):
         assert name not in text
+
+
+def test_the_dashboard_says_when_its_figures_are_from(half):
+    stamp = timezone.localtime(ReportFacts.objects.get().refreshed_at)
+    text = page(half["analyst"]).content.decode()
+    assert f"{date_format(stamp, 'DATETIME_FORMAT')} 기준 수치입니다." in text
